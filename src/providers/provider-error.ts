@@ -1,0 +1,85 @@
+/**
+ * Every way a provider call can fail, as one closed set. Adapters map vendor errors into it; the pipeline
+ * decides retries and fallback from it; the server maps it to a gRPC code in one table
+ * (src/server/error-codes.ts).
+ */
+export type ProviderErrorKind =
+  /** 429: too many requests or tokens for now. */
+  | "rate_limited"
+  /** 429 insufficient_quota and the like: the account is out of credit; waiting does not help. */
+  | "quota_exceeded"
+  /** Anthropic 529, 503 "overloaded": the provider sheds load. */
+  | "overloaded"
+  /** 5xx, connection refused or reset, a stream cut short: the provider could not answer. */
+  | "unavailable"
+  /** 408, or the gateway's own time limit for the call passed. */
+  | "timeout"
+  /** 401/403: the provider rejected the gateway's own credentials. A server-side fault. */
+  | "auth"
+  /** 400/422: the provider rejected the request as malformed. */
+  | "invalid_request"
+  /** The prompt does not fit the model's context window. */
+  | "context_length"
+  /** The provider's content filter refused the prompt or the answer. */
+  | "content_filter"
+  /** 404: the provider does not know the configured model or deployment. */
+  | "not_found"
+  /** The provider does not offer this operation (for example embeddings on Anthropic). */
+  | "unsupported"
+  /** The caller cancelled or its deadline passed. */
+  | "cancelled"
+  /** Anything else: a bug or an answer the adapter could not read. */
+  | "internal";
+
+/** The kinds for which the same call may succeed if tried again later. */
+const retryableKinds: ReadonlySet<ProviderErrorKind> = new Set([
+  "rate_limited",
+  "overloaded",
+  "unavailable",
+  "timeout",
+]);
+
+/** What a ProviderError is built from. */
+export interface ProviderErrorInit {
+  kind: ProviderErrorKind;
+  message: string;
+  /** The configured provider name. */
+  provider: string;
+  /** HTTP status of the upstream answer, when there was one. */
+  status?: number;
+  providerRequestId?: string;
+  /** How long the provider asked us to wait, from retry-after-ms, retry-after or rate-limit reset headers. */
+  retryAfterMs?: number;
+  /** Overrides the kind's default retryability. */
+  retryable?: boolean;
+  cause?: unknown;
+}
+
+/**
+ * The one error type that leaves a provider adapter. Its message is safe to show a client: adapters build
+ * it from the provider's error message, never from request headers, so it holds no secret.
+ */
+export class ProviderError extends Error {
+  override readonly name = "ProviderError";
+  readonly kind: ProviderErrorKind;
+  readonly provider: string;
+  readonly status: number | undefined;
+  readonly providerRequestId: string | undefined;
+  readonly retryAfterMs: number | undefined;
+  readonly retryable: boolean;
+
+  constructor(init: ProviderErrorInit) {
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.kind = init.kind;
+    this.provider = init.provider;
+    this.status = init.status;
+    this.providerRequestId = init.providerRequestId;
+    this.retryAfterMs = init.retryAfterMs;
+    this.retryable = init.retryable ?? retryableKinds.has(init.kind);
+  }
+
+  /** True for a ProviderError of one of the given kinds. */
+  static is(value: unknown, ...kinds: ProviderErrorKind[]): value is ProviderError {
+    return value instanceof ProviderError && (kinds.length === 0 || kinds.includes(value.kind));
+  }
+}
