@@ -1,0 +1,177 @@
+import { parseArgs } from "node:util";
+import type { Logger } from "pino";
+import type { GatewayConfig, ProviderConfig } from "./config/config-schema.js";
+import { ConfigError, loadConfigFile } from "./config/load-config.js";
+import { demoConfig, demoEmulatorKey } from "./demo/demo-config.js";
+import { runDemoClient, type Print } from "./demo/demo-client.js";
+import { startEmulator } from "./emulator/emulator.js";
+import { createLogger } from "./telemetry/logger.js";
+import { ModelRouter } from "./pipeline/model-router.js";
+import { Gateway } from "./pipeline/gateway.js";
+import { createAnthropicProvider } from "./providers/anthropic/create-anthropic-provider.js";
+import { createAzureProvider } from "./providers/azure/create-azure-provider.js";
+import { createOpenAICompatibleProvider } from "./providers/openai-compatible/create-openai-compatible-provider.js";
+import { createOpenAIProvider } from "./providers/openai/create-openai-provider.js";
+import type { Provider } from "./providers/provider.js";
+import { GatewayServer } from "./server/gateway-server.js";
+import { HealthRegistry } from "./server/health-registry.js";
+import { registerHealthService } from "./server/health-service.js";
+import { errorInterceptor } from "./server/error-interceptor.js";
+import { registerLLMService } from "./server/llm-service-handlers.js";
+import { LLMService } from "../gen/llm/v1/llm_service_pb.js";
+import { HealthCheckResponse_ServingStatus as Status } from "../gen/grpc/health/v1/health_pb.js";
+import { PriceTable } from "./usage/price-table.js";
+
+/** A gateway serving on its port. */
+export interface RunningGateway {
+  readonly port: number;
+  /** http://host:port, for clients on this machine. */
+  readonly url: string;
+  readonly gateway: Gateway;
+  readonly health: HealthRegistry;
+  /** Drains in-flight calls (for the configured grace period) and stops. */
+  close(): Promise<void>;
+}
+
+/** Builds the adapter for one configured provider. */
+export function createProvider(config: ProviderConfig): Provider {
+  switch (config.type) {
+    case "openai":
+      return createOpenAIProvider(config);
+    case "azure":
+      return createAzureProvider(config);
+    case "anthropic":
+      return createAnthropicProvider(config);
+    case "openai-compatible":
+      return createOpenAICompatibleProvider(config);
+  }
+}
+
+/**
+ * The composition root: providers from config, the pipeline around them, the gateway, the RPC services,
+ * and the server. Nothing else in the code base wires components together.
+ */
+export async function startGateway(config: GatewayConfig, logger?: Logger): Promise<RunningGateway> {
+  const providers = new Map(config.providers.map((p) => [p.name, createProvider(p)]));
+  const router = new ModelRouter(config.models, providers);
+  const gateway = new Gateway(router, new PriceTable(config.pricing.models));
+  const health = new HealthRegistry();
+  const server = await GatewayServer.start({
+    host: config.server.host,
+    port: config.server.port,
+    maxRequestBytes: config.server.maxRequestBytes,
+    shutdownGraceMs: config.server.shutdownGraceMs,
+    interceptors: [errorInterceptor],
+    routes: (r) => {
+      registerLLMService(r, gateway);
+      registerHealthService(r, health);
+    },
+  });
+  health.set("", Status.SERVING);
+  health.set(LLMService.typeName, Status.SERVING);
+  const host = config.server.host === "0.0.0.0" || config.server.host === "::" ? "127.0.0.1" : config.server.host;
+  logger?.info(
+    { port: server.port, providers: config.providers.map((p) => ({ name: p.name, type: p.type })), models: config.models.length },
+    "llm-gateway listening",
+  );
+  return {
+    port: server.port,
+    url: `http://${host}:${server.port}`,
+    gateway,
+    health,
+    close: async () => {
+      health.shutdown();
+      await server.close();
+    },
+  };
+}
+
+/** Starts the provider emulator and a gateway in front of it, runs the demo client, and stops both. */
+export async function runDemo(print: Print): Promise<void> {
+  const emulator = await startEmulator({ apiKey: demoEmulatorKey, chunkDelayMs: 25 });
+  const running = await startGateway(demoConfig(emulator.url));
+  print(`Emulator (OpenAI, Azure, Anthropic APIs) at ${emulator.url}; gateway at ${running.url}\n\n`);
+  try {
+    await runDemoClient(running.url, print);
+  } finally {
+    await running.close();
+    await emulator.close();
+  }
+}
+
+const usage = `usage:
+  llm-gateway serve --config FILE [--port N]   serve the gateway
+  llm-gateway emulator [--port N]              serve the provider emulator (OpenAI, Azure, Anthropic APIs)
+  llm-gateway demo                             emulator + gateway + a client that shows each RPC`;
+
+/** Stops `close` on the first SIGTERM or SIGINT and exits; a second signal exits at once. */
+function onSignals(logger: Logger, close: () => Promise<void>): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    logger.info({ signal }, "stopping");
+    close().then(
+      () => {
+        logger.info("stopped");
+        logger.flush();
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, "stop failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+}
+
+/** The command line: `serve`, `emulator` and `demo`. Returns the process exit code for commands that end. */
+export async function main(argv: readonly string[]): Promise<number | undefined> {
+  const { positionals, values } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: { config: { type: "string", short: "c" }, port: { type: "string", short: "p" }, help: { type: "boolean", short: "h" } },
+  });
+  const command = positionals[0];
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
+    process.stderr.write(`--port: not a port number: ${values.port}\n`);
+    return 2;
+  }
+  switch (command) {
+    case "serve": {
+      if (values.config === undefined) {
+        process.stderr.write(`serve needs --config FILE\n${usage}\n`);
+        return 2;
+      }
+      let config: GatewayConfig;
+      try {
+        config = loadConfigFile(values.config);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        process.stderr.write(`${values.config}: ${error.message}\n`);
+        return 2;
+      }
+      if (port !== undefined) config.server.port = port;
+      const logger = createLogger({ level: config.logging.level });
+      const running = await startGateway(config, logger);
+      onSignals(logger, () => running.close());
+      return undefined;
+    }
+    case "emulator": {
+      const logger = createLogger({ level: "info" });
+      const emulator = await startEmulator({ host: "0.0.0.0", port: port ?? 8081 });
+      logger.info({ port: emulator.port, openai: `${emulator.url}/v1`, azure: emulator.url, anthropic: emulator.url }, "emulator listening");
+      onSignals(logger, () => emulator.close());
+      return undefined;
+    }
+    case "demo":
+      await runDemo((text) => process.stdout.write(text));
+      return 0;
+    default:
+      process.stderr.write(`${command === undefined || values.help ? "" : `unknown command ${command}\n`}${usage}\n`);
+      return values.help ? 0 : 2;
+  }
+}

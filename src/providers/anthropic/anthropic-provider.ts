@@ -1,0 +1,103 @@
+import type Anthropic from "@anthropic-ai/sdk";
+import type { Message } from "@anthropic-ai/sdk/resources/messages";
+import type {
+  ChatRequest,
+  CompletionRequest,
+  EmbedRequest,
+  EmbedResult,
+  GenerationResult,
+  Provider,
+  StreamPart,
+} from "../provider.js";
+import { ProviderError } from "../provider-error.js";
+import { anthropicError } from "./anthropic-error.js";
+import { anthropicFinishReason } from "./anthropic-finish-reason.js";
+import { anthropicParams, type AnthropicParams } from "./anthropic-params.js";
+import { anthropicStream } from "./anthropic-stream.js";
+import { anthropicUsage } from "./anthropic-usage.js";
+
+/** What an AnthropicProvider needs besides its SDK client. */
+export interface AnthropicProviderOptions {
+  /** The configured provider name, used in errors. */
+  name: string;
+  /** Fills `max_tokens`, which the Messages API requires, when a request has none. */
+  defaultMaxTokens: number;
+}
+
+/**
+ * The Anthropic Messages API behind the gateway's Provider interface. Completions are sent as one user
+ * message; embeddings are refused as `unsupported` (Anthropic has none). Every call passes the caller's
+ * signal to the SDK, so a cancel aborts the upstream HTTP request, and every failure leaves as a
+ * ProviderError. The client is expected to be built with `maxRetries: 0`: retries belong to the pipeline.
+ */
+export class AnthropicProvider implements Provider {
+  readonly type = "anthropic" as const;
+  readonly name: string;
+  readonly #client: Anthropic;
+  readonly #defaultMaxTokens: number;
+
+  constructor(client: Anthropic, options: AnthropicProviderOptions) {
+    this.#client = client;
+    this.name = options.name;
+    this.#defaultMaxTokens = options.defaultMaxTokens;
+  }
+
+  async chat(request: ChatRequest, signal: AbortSignal): Promise<GenerationResult> {
+    const params = anthropicParams(request, this.#defaultMaxTokens, this.name);
+    try {
+      const { data, request_id } = await this.#client.messages.create(params, { signal }).withResponse();
+      return toGenerationResult(data, request_id ?? undefined);
+    } catch (error) {
+      throw anthropicError(error, this.name, signal);
+    }
+  }
+
+  async *streamChat(request: ChatRequest, signal: AbortSignal): AsyncGenerator<StreamPart, void, undefined> {
+    const params = anthropicParams(request, this.#defaultMaxTokens, this.name);
+    const { data, request_id } = await this.#openStream(params, signal);
+    yield* anthropicStream(data, { provider: this.name, signal, providerRequestId: request_id ?? undefined });
+  }
+
+  complete(request: CompletionRequest, signal: AbortSignal): Promise<GenerationResult> {
+    return this.chat(toChatRequest(request), signal);
+  }
+
+  streamComplete(request: CompletionRequest, signal: AbortSignal): AsyncGenerator<StreamPart, void, undefined> {
+    return this.streamChat(toChatRequest(request), signal);
+  }
+
+  async embed(request: EmbedRequest, _signal: AbortSignal): Promise<EmbedResult> {
+    throw new ProviderError({
+      kind: "unsupported",
+      provider: this.name,
+      message: `${this.name}: Anthropic offers no embeddings API (model ${request.model})`,
+    });
+  }
+
+  async #openStream(params: AnthropicParams, signal: AbortSignal) {
+    try {
+      return await this.#client.messages.create({ ...params, stream: true }, { signal }).withResponse();
+    } catch (error) {
+      throw anthropicError(error, this.name, signal);
+    }
+  }
+}
+
+function toGenerationResult(message: Message, providerRequestId: string | undefined): GenerationResult {
+  const text = message.content
+    .flatMap((block) => (block.type === "text" ? [block.text] : []))
+    .join("");
+  return {
+    id: message.id,
+    text,
+    finishReason: anthropicFinishReason(message.stop_reason),
+    usage: anthropicUsage(message.usage),
+    model: message.model,
+    ...(providerRequestId === undefined ? {} : { providerRequestId }),
+  };
+}
+
+function toChatRequest(request: CompletionRequest): ChatRequest {
+  const { prompt, ...options } = request;
+  return { ...options, messages: [{ role: "user", content: prompt }] };
+}

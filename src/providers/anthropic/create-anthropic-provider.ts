@@ -1,0 +1,20 @@
+import Anthropic from "@anthropic-ai/sdk";
+import type { ProviderConfig } from "../../config/config-schema.js";
+import type { Provider } from "../provider.js";
+import { AnthropicProvider } from "./anthropic-provider.js";
+
+/**
+ * Builds the Anthropic adapter for one configured provider. The SDK's own retries are off
+ * (`maxRetries: 0`) because the gateway's pipeline decides retries and fallback; the configured timeout,
+ * base URL and extra headers go to the SDK client, and the key is revealed only here.
+ */
+export function createAnthropicProvider(config: ProviderConfig): Provider {
+  const client = new Anthropic({
+    apiKey: config.apiKey.reveal(),
+    baseURL: config.baseUrl,
+    timeout: config.timeoutMs,
+    defaultHeaders: config.headers,
+    maxRetries: 0,
+  });
+  return new AnthropicProvider(client, { name: config.name, defaultMaxTokens: config.defaultMaxTokens });
+}

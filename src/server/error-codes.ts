@@ -1,0 +1,55 @@
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { ErrorDetailSchema } from "../../gen/llm/v1/llm_service_pb.js";
+import { ProviderError, type ProviderErrorKind } from "../providers/provider-error.js";
+
+/**
+ * The one table from provider error kinds to gRPC codes. `auth` is INTERNAL, not UNAUTHENTICATED: a provider
+ * rejecting the gateway's own key is the gateway's fault, not the caller's credentials.
+ */
+export const codeForKind: Readonly<Record<ProviderErrorKind, Code>> = {
+  rate_limited: Code.ResourceExhausted,
+  quota_exceeded: Code.ResourceExhausted,
+  overloaded: Code.Unavailable,
+  unavailable: Code.Unavailable,
+  timeout: Code.DeadlineExceeded,
+  auth: Code.Internal,
+  invalid_request: Code.InvalidArgument,
+  context_length: Code.InvalidArgument,
+  content_filter: Code.InvalidArgument,
+  not_found: Code.NotFound,
+  unsupported: Code.Unimplemented,
+  cancelled: Code.Canceled,
+  internal: Code.Internal,
+};
+
+/**
+ * Converts whatever a handler caught into the ConnectError the client sees: the code from the table, a
+ * message without stack or secret, and an ErrorDetail (kind, provider, provider request id, retry delay).
+ * Errors that are not ProviderErrors are bugs: the client gets INTERNAL with no detail of them.
+ */
+export function toConnectError(error: unknown): ConnectError {
+  if (error instanceof ConnectError) return error;
+  if (!(error instanceof ProviderError)) {
+    return new ConnectError("internal error", Code.Internal, undefined, [
+      { desc: ErrorDetailSchema, value: { kind: "internal" } },
+    ]);
+  }
+  // Providers echo part of a rejected key in their message ("Incorrect API key provided: sk-abc***wxyz"):
+  // an auth error says only which provider refused, so no fragment of the gateway's key reaches a client.
+  const message =
+    error.kind === "auth"
+      ? `provider ${error.provider} rejected the gateway's credentials${error.status ? ` (HTTP ${error.status})` : ""}; check its apiKey`
+      : error.message;
+  const requestId = error.providerRequestId ? ` [provider request id: ${error.providerRequestId}]` : "";
+  const detail = create(ErrorDetailSchema, {
+    kind: error.kind,
+    provider: error.provider,
+    providerRequestId: error.providerRequestId ?? "",
+    retryable: error.retryable,
+    retryAfterMs: BigInt(Math.round(error.retryAfterMs ?? 0)),
+  });
+  return new ConnectError(`${message}${requestId}`, codeForKind[error.kind], undefined, [
+    { desc: ErrorDetailSchema, value: detail },
+  ]);
+}

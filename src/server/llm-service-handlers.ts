@@ -1,0 +1,112 @@
+import { randomUUID } from "node:crypto";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
+import {
+  LLMService,
+  Role,
+  type StreamChatResponseSchema,
+  type StreamCompleteResponseSchema,
+} from "../../gen/llm/v1/llm_service_pb.js";
+import type { Gateway, GatewayCall, GatewayStreamPart } from "../pipeline/gateway.js";
+import { requireModel, toChatMessages, toDimensions, toEmbedInputs, toGenerationOptions } from "./request-validation.js";
+import { toWireFinishReason, toWireMetadata, toWireUsage } from "./wire-conversions.js";
+
+const requestIdHeader = "x-request-id";
+
+/** The call context the gateway needs, from the RPC's context; the request id also goes back as a header. */
+function gatewayCall(context: HandlerContext, metadata: Record<string, string>): GatewayCall {
+  const requestId = randomUUID();
+  context.responseHeader.set(requestIdHeader, requestId);
+  return { requestId, signal: context.signal, metadata };
+}
+
+type StreamMessage = MessageInitShape<typeof StreamChatResponseSchema> & MessageInitShape<typeof StreamCompleteResponseSchema>;
+
+async function* toWireStream(parts: AsyncIterable<GatewayStreamPart>): AsyncGenerator<StreamMessage> {
+  for await (const part of parts) {
+    if (part.type === "delta") {
+      yield { delta: part.text };
+    } else {
+      yield {
+        id: part.id,
+        finishReason: toWireFinishReason(part.finishReason),
+        usage: toWireUsage(part.usage, part.metadata),
+        metadata: toWireMetadata(part.metadata),
+      };
+    }
+  }
+}
+
+/**
+ * Registers LLMService: each handler only converts the wire request into domain types (rejecting bad
+ * input with INVALID_ARGUMENT), calls the gateway, and converts the answer back.
+ */
+export function registerLLMService(router: ConnectRouter, gateway: Gateway): void {
+  router.service(LLMService, {
+    async chat(request, context) {
+      const model = requireModel(request.model);
+      const messages = toChatMessages(request.messages);
+      const options = toGenerationOptions(request.options);
+      const result = await gateway.chat(model, { ...options, messages }, gatewayCall(context, request.metadata));
+      return {
+        id: result.id,
+        message: { role: Role.ASSISTANT, content: result.text },
+        finishReason: toWireFinishReason(result.finishReason),
+        usage: toWireUsage(result.usage, result.metadata),
+        metadata: toWireMetadata(result.metadata),
+      };
+    },
+
+    async *streamChat(request, context) {
+      const model = requireModel(request.model);
+      const messages = toChatMessages(request.messages);
+      const options = toGenerationOptions(request.options);
+      yield* toWireStream(gateway.streamChat(model, { ...options, messages }, gatewayCall(context, request.metadata)));
+    },
+
+    async complete(request, context) {
+      const model = requireModel(request.model);
+      const options = toGenerationOptions(request.options);
+      const result = await gateway.complete(model, { ...options, prompt: request.prompt }, gatewayCall(context, request.metadata));
+      return {
+        id: result.id,
+        text: result.text,
+        finishReason: toWireFinishReason(result.finishReason),
+        usage: toWireUsage(result.usage, result.metadata),
+        metadata: toWireMetadata(result.metadata),
+      };
+    },
+
+    async *streamComplete(request, context) {
+      const model = requireModel(request.model);
+      const options = toGenerationOptions(request.options);
+      yield* toWireStream(gateway.streamComplete(model, { ...options, prompt: request.prompt }, gatewayCall(context, request.metadata)));
+    },
+
+    async embed(request, context) {
+      const model = requireModel(request.model);
+      const inputs = toEmbedInputs(request.inputs);
+      const dimensions = toDimensions(request.dimensions);
+      const embedRequest = {
+        inputs,
+        ...(dimensions === undefined ? {} : { dimensions }),
+        ...(request.user === "" ? {} : { user: request.user }),
+      };
+      const result = await gateway.embed(model, embedRequest, gatewayCall(context, request.metadata));
+      return {
+        embeddings: result.embeddings.map((values, index) => ({ index, values })),
+        usage: toWireUsage(result.usage, result.metadata),
+        metadata: toWireMetadata(result.metadata),
+      };
+    },
+
+    listModels() {
+      return {
+        models: [...gateway.router.routes()].map((route) => ({
+          name: route.name,
+          targets: route.targets.map((t) => ({ provider: t.provider.name, model: t.model, providerType: t.provider.type })),
+        })),
+      };
+    },
+  });
+}

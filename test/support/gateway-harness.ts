@@ -1,0 +1,86 @@
+import { createClient, type Client } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { LLMService } from "../../gen/llm/v1/llm_service_pb.js";
+import { parseConfigObject } from "../../src/config/load-config.js";
+import { startEmulator, type Emulator, type EmulatorOptions } from "../../src/emulator/emulator.js";
+import { startGateway, type RunningGateway } from "../../src/main.js";
+
+/** The key the test emulator accepts. */
+export const testKey = "sk-test-gateway-key-0123456789";
+/** A key the emulator rejects, configured for the `wrong-key` provider. */
+export const wrongKey = "sk-wrong-key-9876543210";
+
+/** An emulator, a gateway in front of it, and clients of every protocol the gateway serves. */
+export interface Harness {
+  emulator: Emulator;
+  gateway: RunningGateway;
+  /** gRPC over HTTP/2. */
+  grpc: Client<typeof LLMService>;
+  /** Connect (JSON) over HTTP/1.1. */
+  connectJson: Client<typeof LLMService>;
+  /** gRPC-Web over HTTP/1.1. */
+  grpcWeb: Client<typeof LLMService>;
+  close(): Promise<void>;
+}
+
+/** Extra config merged into the harness config. */
+export interface HarnessOptions {
+  emulator?: EmulatorOptions;
+  server?: Record<string, unknown>;
+  providerDefaults?: Record<string, unknown>;
+}
+
+/**
+ * Model names of the harness: one per provider type, an embedding model, Anthropic for "unsupported", and a
+ * provider configured with a key the emulator rejects.
+ */
+export const models = {
+  openai: "gpt-4o",
+  azure: "azure-gpt-4o",
+  anthropic: "claude-sonnet",
+  compatible: "llama",
+  embed: "text-embedding-3-small",
+  anthropicEmbed: "claude-embed",
+  wrongKey: "gpt-wrong-key",
+} as const;
+
+/** Starts an emulator and a gateway configured with one provider of each type pointing at it. */
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const emulator = await startEmulator({ apiKey: testKey, ...options.emulator });
+  const extra = options.providerDefaults ?? {};
+  const config = parseConfigObject(
+    {
+      server: { host: "127.0.0.1", port: 0, shutdownGraceMs: 200, ...options.server },
+      logging: { level: "silent" },
+      providers: [
+        { name: "openai", type: "openai", apiKey: "${KEY}", baseUrl: `${emulator.url}/v1`, ...extra },
+        { name: "azure-east", type: "azure", apiKey: "${KEY}", baseUrl: emulator.url, apiVersion: "2024-10-21", ...extra },
+        { name: "claude", type: "anthropic", apiKey: "${KEY}", baseUrl: emulator.url, ...extra },
+        { name: "vllm", type: "openai-compatible", apiKey: "${KEY}", baseUrl: `${emulator.url}/v1`, ...extra },
+        { name: "openai-misconfigured", type: "openai", apiKey: "${WRONG_KEY}", baseUrl: `${emulator.url}/v1`, ...extra },
+      ],
+      models: [
+        { name: models.openai, targets: [{ provider: "openai", model: "gpt-4o" }] },
+        { name: models.azure, targets: [{ provider: "azure-east", model: "gpt-4o" }] },
+        { name: models.anthropic, targets: [{ provider: "claude", model: "claude-sonnet-4-20250514" }] },
+        { name: models.compatible, targets: [{ provider: "vllm", model: "meta-llama/Llama-3.1-8B-Instruct" }] },
+        { name: models.embed, targets: [{ provider: "openai", model: "text-embedding-3-small" }] },
+        { name: models.anthropicEmbed, targets: [{ provider: "claude", model: "claude-sonnet-4-20250514" }] },
+        { name: models.wrongKey, targets: [{ provider: "openai-misconfigured", model: "gpt-4o" }] },
+      ],
+    },
+    { env: { KEY: testKey, WRONG_KEY: wrongKey } },
+  );
+  const gateway = await startGateway(config);
+  return {
+    emulator,
+    gateway,
+    grpc: createClient(LLMService, createGrpcTransport({ baseUrl: gateway.url })),
+    connectJson: createClient(LLMService, createConnectTransport({ baseUrl: gateway.url, httpVersion: "1.1", useBinaryFormat: false })),
+    grpcWeb: createClient(LLMService, createGrpcWebTransport({ baseUrl: gateway.url, httpVersion: "1.1" })),
+    async close() {
+      await gateway.close();
+      await emulator.close();
+    },
+  };
+}
