@@ -1,0 +1,34 @@
+import { OpenAI } from "openai";
+import type { ProviderConfig } from "../../config/config-schema.js";
+import type { Provider } from "../provider.js";
+import { OpenAIProvider } from "../openai/openai-provider.js";
+
+/** Sent as the bearer token when the config's key is empty: local servers (Ollama, vLLM) ignore it. */
+const placeholderApiKey = "unused";
+
+/**
+ * The adapter for a server that speaks the OpenAI protocol at `baseUrl` (vLLM, Ollama, Groq,
+ * Together...). Unlike OpenAI and Azure, a stream that ends with a finish_reason but no usage chunk
+ * counts as complete with zero usage, because some of these servers ignore `stream_options`. The SDK
+ * never retries: the gateway's pipeline does.
+ */
+export function createOpenAICompatibleProvider(config: ProviderConfig): Provider {
+  if (config.baseUrl === undefined) throw new Error(`openai-compatible provider ${config.name} needs baseUrl`);
+  const apiKey = config.apiKey.reveal();
+  const client = new OpenAI({
+    apiKey: apiKey === "" ? placeholderApiKey : apiKey,
+    baseURL: config.baseUrl,
+    organization: config.organization ?? null,
+    project: config.project ?? null,
+    timeout: config.timeoutMs,
+    defaultHeaders: config.headers,
+    maxRetries: 0,
+  });
+  return new OpenAIProvider({
+    name: config.name,
+    type: "openai-compatible",
+    client,
+    timeoutMs: config.timeoutMs,
+    requireStreamUsage: false,
+  });
+}

@@ -1,0 +1,24 @@
+import type { ProviderConfig } from "../../../src/config/config-schema.js";
+import type { ProviderType } from "../../../src/config/provider-type.js";
+import { Secret } from "../../../src/config/secret.js";
+
+/** The key the OpenAI-family tests use; tests check that it never shows in an error. */
+export const testApiKey = "sk-test-0123456789abcdefOPENAI";
+
+/** A complete ProviderConfig of `type` pointing at `baseUrl`, with the schema's defaults filled in. */
+export function openAITestConfig(
+  type: ProviderType,
+  baseUrl: string,
+  overrides: Partial<ProviderConfig> = {},
+): ProviderConfig {
+  return {
+    name: `${type}-test`,
+    type,
+    apiKey: new Secret(testApiKey),
+    baseUrl,
+    defaultMaxTokens: 4096,
+    timeoutMs: 10_000,
+    headers: {},
+    ...overrides,
+  };
+}

@@ -1,0 +1,67 @@
+import { createServer, type IncomingHttpHeaders } from "node:http";
+
+/** One canned HTTP answer. */
+export interface ScriptedResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body: string;
+}
+
+/** What the scripted server received. */
+export interface ScriptedRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: unknown;
+}
+
+/** A loopback HTTP server answering every request with the same canned response. */
+export interface ScriptedOpenAIServer {
+  url: string;
+  requests: ScriptedRequest[];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a loopback HTTP server that answers with a hand-written response, for wire shapes the emulator
+ * does not produce (a stream without usage, out-of-order embeddings, Azure's filter-only first chunk,
+ * error bodies of other vendors). Real HTTP, so the SDK parses these answers as it parses a provider's.
+ */
+export async function startScriptedOpenAIServer(response: ScriptedResponse): Promise<ScriptedOpenAIServer> {
+  const requests: ScriptedRequest[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const text = Buffer.concat(chunks).toString("utf8");
+      const body: unknown = text === "" ? undefined : JSON.parse(text);
+      requests.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers, body });
+      res.writeHead(response.status, response.headers);
+      res.end(response.body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("scripted server has no TCP address");
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
+
+/** Server-sent events in OpenAI's framing: one `data:` JSON line per event, then `data: [DONE]`. */
+export function openAISse(events: unknown[], done = true): string {
+  const lines = events.map((event) => `data: ${JSON.stringify(event)}\n\n`);
+  return lines.join("") + (done ? "data: [DONE]\n\n" : "");
+}
+
+/** Headers of a server-sent-event answer. */
+export const sseHeaders = { "content-type": "text/event-stream" };
+
+/** Headers of a JSON answer. */
+export const jsonHeaders = { "content-type": "application/json" };
