@@ -1,4 +1,13 @@
 import { z } from "zod";
+import {
+  circuitBreakerSchema,
+  healthCheckSchema,
+  pipelineSchema,
+  rateLimitSchema,
+  retrySchema,
+  routingSchema,
+  timeoutsSchema,
+} from "./pipeline-schema.js";
 import { providerTypes } from "./provider-type.js";
 import { Secret } from "./secret.js";
 
@@ -14,12 +23,8 @@ export const modelPriceSchema = z.strictObject({
   cacheWrite: z.number().nonnegative().optional(),
 });
 
-const rateLimitSchema = z.strictObject({
-  requestsPerMinute: positiveInt.optional(),
-  tokensPerMinute: positiveInt.optional(),
-});
-
-const providerSchema = z
+/** One provider entry (exported so that tests build complete entries with the defaults filled in). */
+export const providerSchema = z
   .strictObject({
     name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/, "letters, digits, '.', '_' and '-' only"),
     type: z.enum(providerTypes),
@@ -32,8 +37,11 @@ const providerSchema = z
     apiVersion: z.string().optional(),
     /** Anthropic requires max_tokens: this fills it when a request has none. */
     defaultMaxTokens: positiveInt.default(4096),
-    /** Total time limit of one upstream HTTP call, in milliseconds. */
+    /** The SDK's time limit for one upstream HTTP call to answer (headers), in milliseconds. */
     timeoutMs: positiveInt.default(600_000),
+    timeouts: timeoutsSchema.prefault({}),
+    circuitBreaker: circuitBreakerSchema.prefault({}),
+    healthCheck: healthCheckSchema.optional(),
     /** Extra HTTP headers sent with every request to this provider. */
     headers: z.record(z.string(), z.string()).default({}),
     rateLimit: rateLimitSchema.optional(),
@@ -51,11 +59,16 @@ const targetSchema = z.strictObject({
   provider: z.string(),
   /** The provider's model name; for Azure the deployment name. */
   model: z.string().min(1),
+  /** Share of traffic under the weighted strategy. */
+  weight: positiveInt.default(1),
 });
 
 const modelSchema = z.strictObject({
   name: z.string().min(1),
   targets: z.array(targetSchema).min(1),
+  routing: routingSchema.prefault({}),
+  /** Overrides the global retry settings for this model. */
+  retry: retrySchema.partial().optional(),
 });
 
 /** The gateway's whole configuration, as parsed from YAML after `${ENV}` and `file:` substitution. */
@@ -76,6 +89,7 @@ export const configSchema = z
         level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
       })
       .prefault({}),
+    pipeline: pipelineSchema.prefault({}),
     providers: z.array(providerSchema).min(1),
     models: z.array(modelSchema).min(1),
     pricing: z

@@ -26,6 +26,10 @@ export type ProviderErrorKind =
   | "not_found"
   /** The provider does not offer this operation (for example embeddings on Anthropic). */
   | "unsupported"
+  /** The target's circuit breaker is open: the call was not made. */
+  | "circuit_open"
+  /** The gateway's own rate-limit queue is full, or the wait would pass the caller's deadline. */
+  | "queue_full"
   /** The caller cancelled or its deadline passed. */
   | "cancelled"
   /** Anything else: a bug or an answer the adapter could not read. */
@@ -52,6 +56,8 @@ export interface ProviderErrorInit {
   retryAfterMs?: number;
   /** Overrides the kind's default retryability. */
   retryable?: boolean;
+  /** Set by the retry policy when this is the last of `maxAttempts` failed attempts on one target. */
+  retriesExhausted?: boolean;
   cause?: unknown;
 }
 
@@ -67,6 +73,7 @@ export class ProviderError extends Error {
   readonly providerRequestId: string | undefined;
   readonly retryAfterMs: number | undefined;
   readonly retryable: boolean;
+  readonly retriesExhausted: boolean;
 
   constructor(init: ProviderErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -76,6 +83,23 @@ export class ProviderError extends Error {
     this.providerRequestId = init.providerRequestId;
     this.retryAfterMs = init.retryAfterMs;
     this.retryable = init.retryable ?? retryableKinds.has(init.kind);
+    this.retriesExhausted = init.retriesExhausted ?? false;
+  }
+
+  /** This error with some fields changed (errors are immutable). */
+  with(changes: Partial<Omit<ProviderErrorInit, "cause">>): ProviderError {
+    return new ProviderError({
+      kind: this.kind,
+      message: this.message,
+      provider: this.provider,
+      ...(this.status === undefined ? {} : { status: this.status }),
+      ...(this.providerRequestId === undefined ? {} : { providerRequestId: this.providerRequestId }),
+      ...(this.retryAfterMs === undefined ? {} : { retryAfterMs: this.retryAfterMs }),
+      retryable: this.retryable,
+      retriesExhausted: this.retriesExhausted,
+      cause: this.cause,
+      ...changes,
+    });
   }
 
   /** True for a ProviderError of one of the given kinds. */

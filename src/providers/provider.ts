@@ -1,4 +1,5 @@
 import type { ProviderType } from "../config/provider-type.js";
+import type { CallContext } from "./call-context.js";
 
 /** Author of a chat message, normalized across providers. */
 export type Role = "system" | "user" | "assistant" | "tool";
@@ -89,17 +90,18 @@ export interface EmbedResult {
 }
 
 /**
- * The one interface every provider adapter implements and every pipeline policy wraps. Each call takes
- * the caller's AbortSignal: a client's cancel or deadline aborts the upstream request.
- * Every failure is thrown as a ProviderError.
+ * The one interface every provider adapter implements and every pipeline policy wraps (a policy takes a
+ * Provider and returns one). Each call takes the caller's AbortSignal: a client's cancel or deadline aborts
+ * the upstream request. The optional CallContext carries what policies need (deadline, client, trace);
+ * adapters ignore it. Every failure is thrown as a ProviderError.
  */
 export interface Provider {
   /** The configured provider name (for example `azure-east`). */
   readonly name: string;
   readonly type: ProviderType;
-  chat(request: ChatRequest, signal: AbortSignal): Promise<GenerationResult>;
-  streamChat(request: ChatRequest, signal: AbortSignal): AsyncIterable<StreamPart>;
-  complete(request: CompletionRequest, signal: AbortSignal): Promise<GenerationResult>;
-  streamComplete(request: CompletionRequest, signal: AbortSignal): AsyncIterable<StreamPart>;
-  embed(request: EmbedRequest, signal: AbortSignal): Promise<EmbedResult>;
+  chat(request: ChatRequest, signal: AbortSignal, context?: CallContext): Promise<GenerationResult>;
+  streamChat(request: ChatRequest, signal: AbortSignal, context?: CallContext): AsyncIterable<StreamPart>;
+  complete(request: CompletionRequest, signal: AbortSignal, context?: CallContext): Promise<GenerationResult>;
+  streamComplete(request: CompletionRequest, signal: AbortSignal, context?: CallContext): AsyncIterable<StreamPart>;
+  embed(request: EmbedRequest, signal: AbortSignal, context?: CallContext): Promise<EmbedResult>;
 }

@@ -19,6 +19,8 @@ export const codeForKind: Readonly<Record<ProviderErrorKind, Code>> = {
   content_filter: Code.InvalidArgument,
   not_found: Code.NotFound,
   unsupported: Code.Unimplemented,
+  circuit_open: Code.Unavailable,
+  queue_full: Code.ResourceExhausted,
   cancelled: Code.Canceled,
   internal: Code.Internal,
 };

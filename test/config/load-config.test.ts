@@ -60,9 +60,10 @@ describe("loadConfig", () => {
     expect(config.providers[1]?.apiVersion).toBe("2024-10-21");
     expect(config.providers[2]?.defaultMaxTokens).toBe(4096);
     expect(config.models[0]?.targets).toEqual([
-      { provider: "azure-east", model: "gpt-4o" },
-      { provider: "openai", model: "gpt-4o" },
+      { provider: "azure-east", model: "gpt-4o", weight: 1 },
+      { provider: "openai", model: "gpt-4o", weight: 1 },
     ]);
+    expect(config.models[0]?.routing).toEqual({ strategy: "ordered", fallbackOn: ["retryable", "exhausted", "circuit_open", "context_length", "content_filter"], midStream: "error" });
   });
 
   it("never prints a key: the config serializes and inspects with keys redacted", () => {

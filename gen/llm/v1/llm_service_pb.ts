@@ -635,7 +635,8 @@ export const ListModelsResponseSchema: GenMessage<ListModelsResponse> = /*@__PUR
 export type ErrorDetail = Message$1<"llm.v1.ErrorDetail"> & {
   /**
    * The gateway's error kind: rate_limited, quota_exceeded, overloaded, unavailable, timeout, auth,
-   * invalid_request, context_length, content_filter, not_found, unsupported, cancelled, internal.
+   * invalid_request, context_length, content_filter, not_found, unsupported, circuit_open, queue_full,
+   * cancelled, internal.
    *
    * @generated from field: string kind = 1;
    */

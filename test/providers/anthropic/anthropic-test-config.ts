@@ -1,4 +1,4 @@
-import type { ProviderConfig } from "../../../src/config/config-schema.js";
+import { providerSchema, type ProviderConfig } from "../../../src/config/config-schema.js";
 import { Secret } from "../../../src/config/secret.js";
 
 /** The key every Anthropic adapter test uses; tests check that it never shows in an error. */
@@ -6,14 +6,12 @@ export const testApiKey = "sk-ant-test-0123456789abcdef";
 
 /** A complete Anthropic ProviderConfig pointing at `baseUrl`, with the schema's defaults. */
 export function anthropicTestConfig(baseUrl: string, overrides: Partial<ProviderConfig> = {}): ProviderConfig {
-  return {
+  return providerSchema.parse({
     name: "anthropic-test",
     type: "anthropic",
     apiKey: new Secret(testApiKey),
     baseUrl,
-    defaultMaxTokens: 4096,
     timeoutMs: 10_000,
-    headers: {},
     ...overrides,
-  };
+  });
 }

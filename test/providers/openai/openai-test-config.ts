@@ -1,4 +1,4 @@
-import type { ProviderConfig } from "../../../src/config/config-schema.js";
+import { providerSchema, type ProviderConfig } from "../../../src/config/config-schema.js";
 import type { ProviderType } from "../../../src/config/provider-type.js";
 import { Secret } from "../../../src/config/secret.js";
 
@@ -11,14 +11,12 @@ export function openAITestConfig(
   baseUrl: string,
   overrides: Partial<ProviderConfig> = {},
 ): ProviderConfig {
-  return {
+  return providerSchema.parse({
     name: `${type}-test`,
     type,
     apiKey: new Secret(testApiKey),
     baseUrl,
-    defaultMaxTokens: 4096,
     timeoutMs: 10_000,
-    headers: {},
     ...overrides,
-  };
+  });
 }

@@ -1,0 +1,54 @@
+import type { ProviderType } from "../config/provider-type.js";
+import type { ProviderErrorKind } from "./provider-error.js";
+
+/** Something the pipeline did while serving a call, in order, for metadata, logs and traces. */
+export type PipelineEvent =
+  /** A request waited in a rate-limit queue. */
+  | { type: "queued"; limiter: string; waitedMs: number }
+  /** A failed attempt will be retried on the same target after `delayMs`. */
+  | { type: "retry"; provider: string; model: string; attempt: number; delayMs: number; reason: ProviderErrorKind }
+  /** A target failed (or its circuit is open) and the next target is tried. */
+  | { type: "fallback"; fromProvider: string; fromModel: string; toProvider: string; toModel: string; reason: ProviderErrorKind | "circuit_open" }
+  /** A stream that failed after delivering `deliveredChars` characters continues on another target. */
+  | { type: "stream_continued"; fromProvider: string; toProvider: string; deliveredChars: number; reason: ProviderErrorKind };
+
+/** The target that answered. */
+export interface ServedBy {
+  provider: string;
+  providerType: ProviderType;
+  model: string;
+}
+
+/**
+ * What the pipeline records about one call as it runs: attempts made, events, and the target that served.
+ * The gateway reads it to fill the response metadata.
+ */
+export class CallTrace {
+  /** Calls made to provider adapters, across retries and fallbacks. */
+  attempts = 0;
+  readonly events: PipelineEvent[] = [];
+  servedBy: ServedBy | undefined;
+  /** Output already delivered to the client by earlier targets of a continued stream. */
+  deliveredText = "";
+
+  record(event: PipelineEvent): void {
+    this.events.push(event);
+  }
+}
+
+/**
+ * What a provider call knows of its caller beyond the AbortSignal. Adapters ignore it; pipeline policies read
+ * the deadline (never retry or queue past it), the client identity (per-client limits) and write the trace.
+ */
+export interface CallContext {
+  /** When the client's deadline passes, as a `Date.now()` timestamp; undefined when it set none. */
+  deadline: number | undefined;
+  /** The caller's identity for per-client limits; "" when unknown. */
+  clientId: string;
+  trace: CallTrace;
+}
+
+/** A context for calls made outside an RPC (health checks, tests): no deadline, no client. */
+export function detachedContext(): CallContext {
+  return { deadline: undefined, clientId: "", trace: new CallTrace() };
+}
