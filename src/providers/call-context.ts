@@ -1,8 +1,39 @@
 import type { ProviderType } from "../config/provider-type.js";
+import type { FinishReason, TokenUsage } from "./provider.js";
 import type { ProviderErrorKind } from "./provider-error.js";
+
+/** The operation a provider call performs, as the GenAI semantic conventions name it. */
+export type Operation = "chat" | "text_completion" | "embeddings";
+
+/**
+ * One call to a provider adapter, recorded by the innermost policy: the raw material of attempt spans,
+ * metrics and logs. Times are `Date.now()`-style epoch milliseconds with sub-millisecond precision.
+ */
+export interface AttemptRecord {
+  type: "attempt";
+  provider: string;
+  providerType: ProviderType;
+  /** The requested provider model (Azure: deployment). */
+  model: string;
+  operation: Operation;
+  stream: boolean;
+  startedAt: number;
+  endedAt: number;
+  /** Streams: when the first part arrived. */
+  firstChunkAt?: number;
+  /** Streams: text parts received. */
+  chunks: number;
+  maxTokens?: number;
+  /** The model that answered, as the provider reported it. */
+  responseModel?: string;
+  usage?: TokenUsage;
+  finishReason?: FinishReason;
+  error?: { kind: ProviderErrorKind; message: string };
+}
 
 /** Something the pipeline did while serving a call, in order, for metadata, logs and traces. */
 export type PipelineEvent =
+  | AttemptRecord
   /** A request waited in a rate-limit queue. */
   | { type: "queued"; limiter: string; waitedMs: number }
   /** A failed attempt will be retried on the same target after `delayMs`. */
@@ -33,6 +64,11 @@ export class CallTrace {
 
   record(event: PipelineEvent): void {
     this.events.push(event);
+  }
+
+  /** The attempts recorded so far, in order. */
+  attemptRecords(): AttemptRecord[] {
+    return this.events.filter((e): e is AttemptRecord => e.type === "attempt");
   }
 }
 

@@ -10,7 +10,7 @@ import type { Message as Message$1 } from "@bufbuild/protobuf";
  * Describes the file llm/v1/llm_service.proto.
  */
 export const file_llm_v1_llm_service: GenFile = /*@__PURE__*/
-  fileDesc("ChhsbG0vdjEvbGxtX3NlcnZpY2UucHJvdG8SBmxsbS52MSJECgdNZXNzYWdlEhoKBHJvbGUYASABKA4yDC5sbG0udjEuUm9sZRIPCgdjb250ZW50GAIgASgJEgwKBG5hbWUYAyABKAkinwEKEUdlbmVyYXRpb25PcHRpb25zEhcKCm1heF90b2tlbnMYASABKAVIAIgBARIYCgt0ZW1wZXJhdHVyZRgCIAEoAUgBiAEBEhIKBXRvcF9wGAMgASgBSAKIAQESDAoEc3RvcBgEIAMoCRIMCgR1c2VyGAUgASgJQg0KC19tYXhfdG9rZW5zQg4KDF90ZW1wZXJhdHVyZUIICgZfdG9wX3Ai0QEKC0NoYXRSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEiEKCG1lc3NhZ2VzGAIgAygLMg8ubGxtLnYxLk1lc3NhZ2USKgoHb3B0aW9ucxgDIAEoCzIZLmxsbS52MS5HZW5lcmF0aW9uT3B0aW9ucxIzCghtZXRhZGF0YRgEIAMoCzIhLmxsbS52MS5DaGF0UmVxdWVzdC5NZXRhZGF0YUVudHJ5Gi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKeAQoFVXNhZ2USFQoNcHJvbXB0X3Rva2VucxgBIAEoBRIZChFjb21wbGV0aW9uX3Rva2VucxgCIAEoBRIUCgx0b3RhbF90b2tlbnMYAyABKAUSEwoLY29zdF9taWNyb3MYBCABKAMSHAoUY2FjaGVkX3Byb21wdF90b2tlbnMYBSABKAUSGgoSY2FjaGVfd3JpdGVfdG9rZW5zGAYgASgFIrcBChBSZXNwb25zZU1ldGFkYXRhEhAKCHByb3ZpZGVyGAEgASgJEg0KBW1vZGVsGAIgASgJEhIKCmxhdGVuY3lfbXMYAyABKAMSEAoIYXR0ZW1wdHMYBCABKAUSEgoKcmVxdWVzdF9pZBgFIAEoCRIbChNwcm92aWRlcl9yZXF1ZXN0X2lkGAYgASgJEhQKDGNvc3RfdW5rbm93bhgHIAEoCBIVCg1wcm92aWRlcl90eXBlGAggASgJIrMBCgxDaGF0UmVzcG9uc2USCgoCaWQYASABKAkSIAoHbWVzc2FnZRgCIAEoCzIPLmxsbS52MS5NZXNzYWdlEisKDWZpbmlzaF9yZWFzb24YAyABKA4yFC5sbG0udjEuRmluaXNoUmVhc29uEhwKBXVzYWdlGAQgASgLMg0ubGxtLnYxLlVzYWdlEioKCG1ldGFkYXRhGAUgASgLMhgubGxtLnYxLlJlc3BvbnNlTWV0YWRhdGEipgEKElN0cmVhbUNoYXRSZXNwb25zZRIKCgJpZBgBIAEoCRINCgVkZWx0YRgCIAEoCRIrCg1maW5pc2hfcmVhc29uGAMgASgOMhQubGxtLnYxLkZpbmlzaFJlYXNvbhIcCgV1c2FnZRgEIAEoCzINLmxsbS52MS5Vc2FnZRIqCghtZXRhZGF0YRgFIAEoCzIYLmxsbS52MS5SZXNwb25zZU1ldGFkYXRhIsYBCg9Db21wbGV0ZVJlcXVlc3QSDQoFbW9kZWwYASABKAkSDgoGcHJvbXB0GAIgASgJEioKB29wdGlvbnMYAyABKAsyGS5sbG0udjEuR2VuZXJhdGlvbk9wdGlvbnMSNwoIbWV0YWRhdGEYBCADKAsyJS5sbG0udjEuQ29tcGxldGVSZXF1ZXN0Lk1ldGFkYXRhRW50cnkaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIqMBChBDb21wbGV0ZVJlc3BvbnNlEgoKAmlkGAEgASgJEgwKBHRleHQYAiABKAkSKwoNZmluaXNoX3JlYXNvbhgDIAEoDjIULmxsbS52MS5GaW5pc2hSZWFzb24SHAoFdXNhZ2UYBCABKAsyDS5sbG0udjEuVXNhZ2USKgoIbWV0YWRhdGEYBSABKAsyGC5sbG0udjEuUmVzcG9uc2VNZXRhZGF0YSKqAQoWU3RyZWFtQ29tcGxldGVSZXNwb25zZRIKCgJpZBgBIAEoCRINCgVkZWx0YRgCIAEoCRIrCg1maW5pc2hfcmVhc29uGAMgASgOMhQubGxtLnYxLkZpbmlzaFJlYXNvbhIcCgV1c2FnZRgEIAEoCzINLmxsbS52MS5Vc2FnZRIqCghtZXRhZGF0YRgFIAEoCzIYLmxsbS52MS5SZXNwb25zZU1ldGFkYXRhIsoBCgxFbWJlZFJlcXVlc3QSDQoFbW9kZWwYASABKAkSDgoGaW5wdXRzGAIgAygJEhcKCmRpbWVuc2lvbnMYAyABKAVIAIgBARIMCgR1c2VyGAQgASgJEjQKCG1ldGFkYXRhGAUgAygLMiIubGxtLnYxLkVtYmVkUmVxdWVzdC5NZXRhZGF0YUVudHJ5Gi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUINCgtfZGltZW5zaW9ucyIqCglFbWJlZGRpbmcSDQoFaW5kZXgYASABKAUSDgoGdmFsdWVzGAIgAygCIoABCg1FbWJlZFJlc3BvbnNlEiUKCmVtYmVkZGluZ3MYASADKAsyES5sbG0udjEuRW1iZWRkaW5nEhwKBXVzYWdlGAIgASgLMg0ubGxtLnYxLlVzYWdlEioKCG1ldGFkYXRhGAMgASgLMhgubGxtLnYxLlJlc3BvbnNlTWV0YWRhdGEiEwoRTGlzdE1vZGVsc1JlcXVlc3QiRQoLTW9kZWxUYXJnZXQSEAoIcHJvdmlkZXIYASABKAkSDQoFbW9kZWwYAiABKAkSFQoNcHJvdmlkZXJfdHlwZRgDIAEoCSI/CglNb2RlbEluZm8SDAoEbmFtZRgBIAEoCRIkCgd0YXJnZXRzGAIgAygLMhMubGxtLnYxLk1vZGVsVGFyZ2V0IjcKEkxpc3RNb2RlbHNSZXNwb25zZRIhCgZtb2RlbHMYASADKAsyES5sbG0udjEuTW9kZWxJbmZvInUKC0Vycm9yRGV0YWlsEgwKBGtpbmQYASABKAkSEAoIcHJvdmlkZXIYAiABKAkSGwoTcHJvdmlkZXJfcmVxdWVzdF9pZBgDIAEoCRIRCglyZXRyeWFibGUYBCABKAgSFgoOcmV0cnlfYWZ0ZXJfbXMYBSABKAMqXwoEUm9sZRIUChBST0xFX1VOU1BFQ0lGSUVEEAASDwoLUk9MRV9TWVNURU0QARINCglST0xFX1VTRVIQAhISCg5ST0xFX0FTU0lTVEFOVBADEg0KCVJPTEVfVE9PTBAEKrgBCgxGaW5pc2hSZWFzb24SHQoZRklOSVNIX1JFQVNPTl9VTlNQRUNJRklFRBAAEhYKEkZJTklTSF9SRUFTT05fU1RPUBABEhgKFEZJTklTSF9SRUFTT05fTEVOR1RIEAISIAocRklOSVNIX1JFQVNPTl9DT05URU5UX0ZJTFRFUhADEhwKGEZJTklTSF9SRUFTT05fVE9PTF9DQUxMUxAEEhcKE0ZJTklTSF9SRUFTT05fT1RIRVIQBTKHAwoKTExNU2VydmljZRIxCgRDaGF0EhMubGxtLnYxLkNoYXRSZXF1ZXN0GhQubGxtLnYxLkNoYXRSZXNwb25zZRI/CgpTdHJlYW1DaGF0EhMubGxtLnYxLkNoYXRSZXF1ZXN0GhoubGxtLnYxLlN0cmVhbUNoYXRSZXNwb25zZTABEj0KCENvbXBsZXRlEhcubGxtLnYxLkNvbXBsZXRlUmVxdWVzdBoYLmxsbS52MS5Db21wbGV0ZVJlc3BvbnNlEksKDlN0cmVhbUNvbXBsZXRlEhcubGxtLnYxLkNvbXBsZXRlUmVxdWVzdBoeLmxsbS52MS5TdHJlYW1Db21wbGV0ZVJlc3BvbnNlMAESNAoFRW1iZWQSFC5sbG0udjEuRW1iZWRSZXF1ZXN0GhUubGxtLnYxLkVtYmVkUmVzcG9uc2USQwoKTGlzdE1vZGVscxIZLmxsbS52MS5MaXN0TW9kZWxzUmVxdWVzdBoaLmxsbS52MS5MaXN0TW9kZWxzUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("ChhsbG0vdjEvbGxtX3NlcnZpY2UucHJvdG8SBmxsbS52MSJECgdNZXNzYWdlEhoKBHJvbGUYASABKA4yDC5sbG0udjEuUm9sZRIPCgdjb250ZW50GAIgASgJEgwKBG5hbWUYAyABKAkinwEKEUdlbmVyYXRpb25PcHRpb25zEhcKCm1heF90b2tlbnMYASABKAVIAIgBARIYCgt0ZW1wZXJhdHVyZRgCIAEoAUgBiAEBEhIKBXRvcF9wGAMgASgBSAKIAQESDAoEc3RvcBgEIAMoCRIMCgR1c2VyGAUgASgJQg0KC19tYXhfdG9rZW5zQg4KDF90ZW1wZXJhdHVyZUIICgZfdG9wX3Ai0QEKC0NoYXRSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEiEKCG1lc3NhZ2VzGAIgAygLMg8ubGxtLnYxLk1lc3NhZ2USKgoHb3B0aW9ucxgDIAEoCzIZLmxsbS52MS5HZW5lcmF0aW9uT3B0aW9ucxIzCghtZXRhZGF0YRgEIAMoCzIhLmxsbS52MS5DaGF0UmVxdWVzdC5NZXRhZGF0YUVudHJ5Gi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKeAQoFVXNhZ2USFQoNcHJvbXB0X3Rva2VucxgBIAEoBRIZChFjb21wbGV0aW9uX3Rva2VucxgCIAEoBRIUCgx0b3RhbF90b2tlbnMYAyABKAUSEwoLY29zdF9taWNyb3MYBCABKAMSHAoUY2FjaGVkX3Byb21wdF90b2tlbnMYBSABKAUSGgoSY2FjaGVfd3JpdGVfdG9rZW5zGAYgASgFIrcBChBSZXNwb25zZU1ldGFkYXRhEhAKCHByb3ZpZGVyGAEgASgJEg0KBW1vZGVsGAIgASgJEhIKCmxhdGVuY3lfbXMYAyABKAMSEAoIYXR0ZW1wdHMYBCABKAUSEgoKcmVxdWVzdF9pZBgFIAEoCRIbChNwcm92aWRlcl9yZXF1ZXN0X2lkGAYgASgJEhQKDGNvc3RfdW5rbm93bhgHIAEoCBIVCg1wcm92aWRlcl90eXBlGAggASgJIrMBCgxDaGF0UmVzcG9uc2USCgoCaWQYASABKAkSIAoHbWVzc2FnZRgCIAEoCzIPLmxsbS52MS5NZXNzYWdlEisKDWZpbmlzaF9yZWFzb24YAyABKA4yFC5sbG0udjEuRmluaXNoUmVhc29uEhwKBXVzYWdlGAQgASgLMg0ubGxtLnYxLlVzYWdlEioKCG1ldGFkYXRhGAUgASgLMhgubGxtLnYxLlJlc3BvbnNlTWV0YWRhdGEipgEKElN0cmVhbUNoYXRSZXNwb25zZRIKCgJpZBgBIAEoCRINCgVkZWx0YRgCIAEoCRIrCg1maW5pc2hfcmVhc29uGAMgASgOMhQubGxtLnYxLkZpbmlzaFJlYXNvbhIcCgV1c2FnZRgEIAEoCzINLmxsbS52MS5Vc2FnZRIqCghtZXRhZGF0YRgFIAEoCzIYLmxsbS52MS5SZXNwb25zZU1ldGFkYXRhIsYBCg9Db21wbGV0ZVJlcXVlc3QSDQoFbW9kZWwYASABKAkSDgoGcHJvbXB0GAIgASgJEioKB29wdGlvbnMYAyABKAsyGS5sbG0udjEuR2VuZXJhdGlvbk9wdGlvbnMSNwoIbWV0YWRhdGEYBCADKAsyJS5sbG0udjEuQ29tcGxldGVSZXF1ZXN0Lk1ldGFkYXRhRW50cnkaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIqMBChBDb21wbGV0ZVJlc3BvbnNlEgoKAmlkGAEgASgJEgwKBHRleHQYAiABKAkSKwoNZmluaXNoX3JlYXNvbhgDIAEoDjIULmxsbS52MS5GaW5pc2hSZWFzb24SHAoFdXNhZ2UYBCABKAsyDS5sbG0udjEuVXNhZ2USKgoIbWV0YWRhdGEYBSABKAsyGC5sbG0udjEuUmVzcG9uc2VNZXRhZGF0YSKqAQoWU3RyZWFtQ29tcGxldGVSZXNwb25zZRIKCgJpZBgBIAEoCRINCgVkZWx0YRgCIAEoCRIrCg1maW5pc2hfcmVhc29uGAMgASgOMhQubGxtLnYxLkZpbmlzaFJlYXNvbhIcCgV1c2FnZRgEIAEoCzINLmxsbS52MS5Vc2FnZRIqCghtZXRhZGF0YRgFIAEoCzIYLmxsbS52MS5SZXNwb25zZU1ldGFkYXRhIsoBCgxFbWJlZFJlcXVlc3QSDQoFbW9kZWwYASABKAkSDgoGaW5wdXRzGAIgAygJEhcKCmRpbWVuc2lvbnMYAyABKAVIAIgBARIMCgR1c2VyGAQgASgJEjQKCG1ldGFkYXRhGAUgAygLMiIubGxtLnYxLkVtYmVkUmVxdWVzdC5NZXRhZGF0YUVudHJ5Gi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUINCgtfZGltZW5zaW9ucyIqCglFbWJlZGRpbmcSDQoFaW5kZXgYASABKAUSDgoGdmFsdWVzGAIgAygCIoABCg1FbWJlZFJlc3BvbnNlEiUKCmVtYmVkZGluZ3MYASADKAsyES5sbG0udjEuRW1iZWRkaW5nEhwKBXVzYWdlGAIgASgLMg0ubGxtLnYxLlVzYWdlEioKCG1ldGFkYXRhGAMgASgLMhgubGxtLnYxLlJlc3BvbnNlTWV0YWRhdGEiEwoRTGlzdE1vZGVsc1JlcXVlc3QiRQoLTW9kZWxUYXJnZXQSEAoIcHJvdmlkZXIYASABKAkSDQoFbW9kZWwYAiABKAkSFQoNcHJvdmlkZXJfdHlwZRgDIAEoCSI/CglNb2RlbEluZm8SDAoEbmFtZRgBIAEoCRIkCgd0YXJnZXRzGAIgAygLMhMubGxtLnYxLk1vZGVsVGFyZ2V0IjcKEkxpc3RNb2RlbHNSZXNwb25zZRIhCgZtb2RlbHMYASADKAsyES5sbG0udjEuTW9kZWxJbmZvIhYKFExpc3RQcm92aWRlcnNSZXF1ZXN0IqgBCgxUYXJnZXRTdGF0dXMSDQoFbW9kZWwYASABKAkSKwoNY2lyY3VpdF9zdGF0ZRgCIAEoDjIULmxsbS52MS5DaXJjdWl0U3RhdGUSHAoUY29uc2VjdXRpdmVfZmFpbHVyZXMYAyABKAUSEgoKZXJyb3JfcmF0ZRgEIAEoARIRCglpbl9mbGlnaHQYBSABKAUSFwoPbGF0ZW5jeV9ld21hX21zGAYgASgBIpEBChFSYXRlTGltaXRIZWFkcm9vbRIbChNyZXF1ZXN0c19wZXJfbWludXRlGAEgASgFEhkKEXRva2Vuc19wZXJfbWludXRlGAIgASgFEhoKEnJlcXVlc3RzX3JlbWFpbmluZxgDIAEoAxIYChB0b2tlbnNfcmVtYWluaW5nGAQgASgDEg4KBnF1ZXVlZBgFIAEoBSLHAQoOUHJvdmlkZXJTdGF0dXMSDAoEbmFtZRgBIAEoCRIVCg1wcm92aWRlcl90eXBlGAIgASgJEiMKBmhlYWx0aBgDIAEoDjITLmxsbS52MS5IZWFsdGhTdGF0ZRIVCg1oZWFsdGhfZGV0YWlsGAQgASgJEiUKB3RhcmdldHMYBSADKAsyFC5sbG0udjEuVGFyZ2V0U3RhdHVzEi0KCnJhdGVfbGltaXQYBiABKAsyGS5sbG0udjEuUmF0ZUxpbWl0SGVhZHJvb20iQgoVTGlzdFByb3ZpZGVyc1Jlc3BvbnNlEikKCXByb3ZpZGVycxgBIAMoCzIWLmxsbS52MS5Qcm92aWRlclN0YXR1cyJ1CgtFcnJvckRldGFpbBIMCgRraW5kGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEhsKE3Byb3ZpZGVyX3JlcXVlc3RfaWQYAyABKAkSEQoJcmV0cnlhYmxlGAQgASgIEhYKDnJldHJ5X2FmdGVyX21zGAUgASgDKl8KBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg8KC1JPTEVfU1lTVEVNEAESDQoJUk9MRV9VU0VSEAISEgoOUk9MRV9BU1NJU1RBTlQQAxINCglST0xFX1RPT0wQBCq4AQoMRmluaXNoUmVhc29uEh0KGUZJTklTSF9SRUFTT05fVU5TUEVDSUZJRUQQABIWChJGSU5JU0hfUkVBU09OX1NUT1AQARIYChRGSU5JU0hfUkVBU09OX0xFTkdUSBACEiAKHEZJTklTSF9SRUFTT05fQ09OVEVOVF9GSUxURVIQAxIcChhGSU5JU0hfUkVBU09OX1RPT0xfQ0FMTFMQBBIXChNGSU5JU0hfUkVBU09OX09USEVSEAUqfAoMQ2lyY3VpdFN0YXRlEh0KGUNJUkNVSVRfU1RBVEVfVU5TUEVDSUZJRUQQABIYChRDSVJDVUlUX1NUQVRFX0NMT1NFRBABEhYKEkNJUkNVSVRfU1RBVEVfT1BFThACEhsKF0NJUkNVSVRfU1RBVEVfSEFMRl9PUEVOEAMqYQoLSGVhbHRoU3RhdGUSHAoYSEVBTFRIX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUSEVBTFRIX1NUQVRFX0hFQUxUSFkQARIaChZIRUFMVEhfU1RBVEVfVU5IRUFMVEhZEAIy1QMKCkxMTVNlcnZpY2USMQoEQ2hhdBITLmxsbS52MS5DaGF0UmVxdWVzdBoULmxsbS52MS5DaGF0UmVzcG9uc2USPwoKU3RyZWFtQ2hhdBITLmxsbS52MS5DaGF0UmVxdWVzdBoaLmxsbS52MS5TdHJlYW1DaGF0UmVzcG9uc2UwARI9CghDb21wbGV0ZRIXLmxsbS52MS5Db21wbGV0ZVJlcXVlc3QaGC5sbG0udjEuQ29tcGxldGVSZXNwb25zZRJLCg5TdHJlYW1Db21wbGV0ZRIXLmxsbS52MS5Db21wbGV0ZVJlcXVlc3QaHi5sbG0udjEuU3RyZWFtQ29tcGxldGVSZXNwb25zZTABEjQKBUVtYmVkEhQubGxtLnYxLkVtYmVkUmVxdWVzdBoVLmxsbS52MS5FbWJlZFJlc3BvbnNlEkMKCkxpc3RNb2RlbHMSGS5sbG0udjEuTGlzdE1vZGVsc1JlcXVlc3QaGi5sbG0udjEuTGlzdE1vZGVsc1Jlc3BvbnNlEkwKDUxpc3RQcm92aWRlcnMSHC5sbG0udjEuTGlzdFByb3ZpZGVyc1JlcXVlc3QaHS5sbG0udjEuTGlzdFByb3ZpZGVyc1Jlc3BvbnNlYgZwcm90bzM");
 
 /**
  * One message of a conversation.
@@ -627,6 +627,175 @@ export const ListModelsResponseSchema: GenMessage<ListModelsResponse> = /*@__PUR
   messageDesc(file_llm_v1_llm_service, 16);
 
 /**
+ * @generated from message llm.v1.ListProvidersRequest
+ */
+export type ListProvidersRequest = Message$1<"llm.v1.ListProvidersRequest"> & {
+};
+
+/**
+ * Describes the message llm.v1.ListProvidersRequest.
+ * Use `create(ListProvidersRequestSchema)` to create a new message.
+ */
+export const ListProvidersRequestSchema: GenMessage<ListProvidersRequest> = /*@__PURE__*/
+  messageDesc(file_llm_v1_llm_service, 17);
+
+/**
+ * Live state of one (provider, model) target.
+ *
+ * @generated from message llm.v1.TargetStatus
+ */
+export type TargetStatus = Message$1<"llm.v1.TargetStatus"> & {
+  /**
+   * The provider's model (Azure: deployment).
+   *
+   * @generated from field: string model = 1;
+   */
+  model: string;
+
+  /**
+   * @generated from field: llm.v1.CircuitState circuit_state = 2;
+   */
+  circuitState: CircuitState;
+
+  /**
+   * @generated from field: int32 consecutive_failures = 3;
+   */
+  consecutiveFailures: number;
+
+  /**
+   * Failed share of the calls in the breaker's window, 0 to 1.
+   *
+   * @generated from field: double error_rate = 4;
+   */
+  errorRate: number;
+
+  /**
+   * @generated from field: int32 in_flight = 5;
+   */
+  inFlight: number;
+
+  /**
+   * Exponentially weighted moving average of call latency, in milliseconds (0 before any call).
+   *
+   * @generated from field: double latency_ewma_ms = 6;
+   */
+  latencyEwmaMs: number;
+};
+
+/**
+ * Describes the message llm.v1.TargetStatus.
+ * Use `create(TargetStatusSchema)` to create a new message.
+ */
+export const TargetStatusSchema: GenMessage<TargetStatus> = /*@__PURE__*/
+  messageDesc(file_llm_v1_llm_service, 18);
+
+/**
+ * Remaining capacity of a provider's rate limiter in the current window.
+ *
+ * @generated from message llm.v1.RateLimitHeadroom
+ */
+export type RateLimitHeadroom = Message$1<"llm.v1.RateLimitHeadroom"> & {
+  /**
+   * Configured limits (0 = none).
+   *
+   * @generated from field: int32 requests_per_minute = 1;
+   */
+  requestsPerMinute: number;
+
+  /**
+   * @generated from field: int32 tokens_per_minute = 2;
+   */
+  tokensPerMinute: number;
+
+  /**
+   * What is left in the current window (-1 when that limit is not configured).
+   *
+   * @generated from field: int64 requests_remaining = 3;
+   */
+  requestsRemaining: bigint;
+
+  /**
+   * @generated from field: int64 tokens_remaining = 4;
+   */
+  tokensRemaining: bigint;
+
+  /**
+   * Requests waiting in the queue.
+   *
+   * @generated from field: int32 queued = 5;
+   */
+  queued: number;
+};
+
+/**
+ * Describes the message llm.v1.RateLimitHeadroom.
+ * Use `create(RateLimitHeadroomSchema)` to create a new message.
+ */
+export const RateLimitHeadroomSchema: GenMessage<RateLimitHeadroom> = /*@__PURE__*/
+  messageDesc(file_llm_v1_llm_service, 19);
+
+/**
+ * @generated from message llm.v1.ProviderStatus
+ */
+export type ProviderStatus = Message$1<"llm.v1.ProviderStatus"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string provider_type = 2;
+   */
+  providerType: string;
+
+  /**
+   * @generated from field: llm.v1.HealthState health = 3;
+   */
+  health: HealthState;
+
+  /**
+   * Why the last active health check failed, if it did.
+   *
+   * @generated from field: string health_detail = 4;
+   */
+  healthDetail: string;
+
+  /**
+   * @generated from field: repeated llm.v1.TargetStatus targets = 5;
+   */
+  targets: TargetStatus[];
+
+  /**
+   * @generated from field: llm.v1.RateLimitHeadroom rate_limit = 6;
+   */
+  rateLimit?: RateLimitHeadroom | undefined;
+};
+
+/**
+ * Describes the message llm.v1.ProviderStatus.
+ * Use `create(ProviderStatusSchema)` to create a new message.
+ */
+export const ProviderStatusSchema: GenMessage<ProviderStatus> = /*@__PURE__*/
+  messageDesc(file_llm_v1_llm_service, 20);
+
+/**
+ * @generated from message llm.v1.ListProvidersResponse
+ */
+export type ListProvidersResponse = Message$1<"llm.v1.ListProvidersResponse"> & {
+  /**
+   * @generated from field: repeated llm.v1.ProviderStatus providers = 1;
+   */
+  providers: ProviderStatus[];
+};
+
+/**
+ * Describes the message llm.v1.ListProvidersResponse.
+ * Use `create(ListProvidersResponseSchema)` to create a new message.
+ */
+export const ListProvidersResponseSchema: GenMessage<ListProvidersResponse> = /*@__PURE__*/
+  messageDesc(file_llm_v1_llm_service, 21);
+
+/**
  * Attached to every error status (as a Connect/gRPC error detail) so that a client can act on it without
  * parsing the message.
  *
@@ -676,7 +845,7 @@ export type ErrorDetail = Message$1<"llm.v1.ErrorDetail"> & {
  * Use `create(ErrorDetailSchema)` to create a new message.
  */
 export const ErrorDetailSchema: GenMessage<ErrorDetail> = /*@__PURE__*/
-  messageDesc(file_llm_v1_llm_service, 17);
+  messageDesc(file_llm_v1_llm_service, 22);
 
 /**
  * Role of a message's author.
@@ -770,6 +939,75 @@ export const FinishReasonSchema: GenEnum<FinishReason> = /*@__PURE__*/
   enumDesc(file_llm_v1_llm_service, 1);
 
 /**
+ * State of a circuit breaker.
+ *
+ * @generated from enum llm.v1.CircuitState
+ */
+export enum CircuitState {
+  /**
+   * @generated from enum value: CIRCUIT_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Calls flow.
+   *
+   * @generated from enum value: CIRCUIT_STATE_CLOSED = 1;
+   */
+  CLOSED = 1,
+
+  /**
+   * Calls fail fast until the open period ends.
+   *
+   * @generated from enum value: CIRCUIT_STATE_OPEN = 2;
+   */
+  OPEN = 2,
+
+  /**
+   * A few probe calls decide whether to close again.
+   *
+   * @generated from enum value: CIRCUIT_STATE_HALF_OPEN = 3;
+   */
+  HALF_OPEN = 3,
+}
+
+/**
+ * Describes the enum llm.v1.CircuitState.
+ */
+export const CircuitStateSchema: GenEnum<CircuitState> = /*@__PURE__*/
+  enumDesc(file_llm_v1_llm_service, 2);
+
+/**
+ * Result of a provider's active health check.
+ *
+ * @generated from enum llm.v1.HealthState
+ */
+export enum HealthState {
+  /**
+   * No active health check is configured, or none has run yet.
+   *
+   * @generated from enum value: HEALTH_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: HEALTH_STATE_HEALTHY = 1;
+   */
+  HEALTHY = 1,
+
+  /**
+   * @generated from enum value: HEALTH_STATE_UNHEALTHY = 2;
+   */
+  UNHEALTHY = 2,
+}
+
+/**
+ * Describes the enum llm.v1.HealthState.
+ */
+export const HealthStateSchema: GenEnum<HealthState> = /*@__PURE__*/
+  enumDesc(file_llm_v1_llm_service, 3);
+
+/**
  * LLMService puts every configured LLM provider (OpenAI, Azure OpenAI, Anthropic, any OpenAI-compatible
  * server) behind one contract. A client names a model as the gateway knows it (see ListModels); the gateway
  * routes the call to a provider and answers with the provider's output, normalized, plus usage, cost and
@@ -849,6 +1087,17 @@ export const LLMService: GenService<{
     methodKind: "unary";
     input: typeof ListModelsRequestSchema;
     output: typeof ListModelsResponseSchema;
+  },
+  /**
+   * ListProviders reports each provider's live state: health, circuit breakers, in-flight calls, latency and
+   * rate-limit headroom.
+   *
+   * @generated from rpc llm.v1.LLMService.ListProviders
+   */
+  listProviders: {
+    methodKind: "unary";
+    input: typeof ListProvidersRequestSchema;
+    output: typeof ListProvidersResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_llm_v1_llm_service, 0);
