@@ -63,7 +63,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     shutdownGraceMs: config.server.shutdownGraceMs,
     interceptors: [errorInterceptor],
     routes: (r) => {
-      registerLLMService(r, gateway);
+      registerLLMService(r, gateway, { clientHeader: config.pipeline.rateLimiting.clientHeader });
       registerHealthService(r, health);
     },
   });

@@ -20,6 +20,10 @@ export interface GatewayCall {
   signal: AbortSignal;
   /** The caller's free-form tags. */
   metadata: Readonly<Record<string, string>>;
+  /** When the client's deadline passes (Date.now() ms); undefined when it set none. */
+  deadline: number | undefined;
+  /** The caller's identity for per-client limits; "" when unknown. */
+  clientId: string;
 }
 
 /** How a request was served: the metadata every response carries. */

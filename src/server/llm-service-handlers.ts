@@ -13,11 +13,26 @@ import { toWireFinishReason, toWireMetadata, toWireUsage } from "./wire-conversi
 
 const requestIdHeader = "x-request-id";
 
-/** The call context the gateway needs, from the RPC's context; the request id also goes back as a header. */
-function gatewayCall(context: HandlerContext, metadata: Record<string, string>): GatewayCall {
+/** How handlers identify the caller: the header carrying its identity, until API keys do. */
+export interface CallerIdentity {
+  clientHeader: string;
+}
+
+/**
+ * The call context the gateway needs, from the RPC's context: the client's deadline (from grpc-timeout or
+ * connect-timeout-ms), its identity, its tags. The request id also goes back as a header.
+ */
+function gatewayCall(context: HandlerContext, metadata: Record<string, string>, identity: CallerIdentity): GatewayCall {
   const requestId = randomUUID();
   context.responseHeader.set(requestIdHeader, requestId);
-  return { requestId, signal: context.signal, metadata };
+  const remainingMs = context.timeoutMs();
+  return {
+    requestId,
+    signal: context.signal,
+    metadata,
+    deadline: remainingMs === undefined ? undefined : Date.now() + remainingMs,
+    clientId: context.requestHeader.get(identity.clientHeader) ?? "",
+  };
 }
 
 type StreamMessage = MessageInitShape<typeof StreamChatResponseSchema> & MessageInitShape<typeof StreamCompleteResponseSchema>;
@@ -41,13 +56,13 @@ async function* toWireStream(parts: AsyncIterable<GatewayStreamPart>): AsyncGene
  * Registers LLMService: each handler only converts the wire request into domain types (rejecting bad
  * input with INVALID_ARGUMENT), calls the gateway, and converts the answer back.
  */
-export function registerLLMService(router: ConnectRouter, gateway: Gateway): void {
+export function registerLLMService(router: ConnectRouter, gateway: Gateway, identity: CallerIdentity): void {
   router.service(LLMService, {
     async chat(request, context) {
       const model = requireModel(request.model);
       const messages = toChatMessages(request.messages);
       const options = toGenerationOptions(request.options);
-      const result = await gateway.chat(model, { ...options, messages }, gatewayCall(context, request.metadata));
+      const result = await gateway.chat(model, { ...options, messages }, gatewayCall(context, request.metadata, identity));
       return {
         id: result.id,
         message: { role: Role.ASSISTANT, content: result.text },
@@ -61,13 +76,13 @@ export function registerLLMService(router: ConnectRouter, gateway: Gateway): voi
       const model = requireModel(request.model);
       const messages = toChatMessages(request.messages);
       const options = toGenerationOptions(request.options);
-      yield* toWireStream(gateway.streamChat(model, { ...options, messages }, gatewayCall(context, request.metadata)));
+      yield* toWireStream(gateway.streamChat(model, { ...options, messages }, gatewayCall(context, request.metadata, identity)));
     },
 
     async complete(request, context) {
       const model = requireModel(request.model);
       const options = toGenerationOptions(request.options);
-      const result = await gateway.complete(model, { ...options, prompt: request.prompt }, gatewayCall(context, request.metadata));
+      const result = await gateway.complete(model, { ...options, prompt: request.prompt }, gatewayCall(context, request.metadata, identity));
       return {
         id: result.id,
         text: result.text,
@@ -80,7 +95,7 @@ export function registerLLMService(router: ConnectRouter, gateway: Gateway): voi
     async *streamComplete(request, context) {
       const model = requireModel(request.model);
       const options = toGenerationOptions(request.options);
-      yield* toWireStream(gateway.streamComplete(model, { ...options, prompt: request.prompt }, gatewayCall(context, request.metadata)));
+      yield* toWireStream(gateway.streamComplete(model, { ...options, prompt: request.prompt }, gatewayCall(context, request.metadata, identity)));
     },
 
     async embed(request, context) {
@@ -92,7 +107,7 @@ export function registerLLMService(router: ConnectRouter, gateway: Gateway): voi
         ...(dimensions === undefined ? {} : { dimensions }),
         ...(request.user === "" ? {} : { user: request.user }),
       };
-      const result = await gateway.embed(model, embedRequest, gatewayCall(context, request.metadata));
+      const result = await gateway.embed(model, embedRequest, gatewayCall(context, request.metadata, identity));
       return {
         embeddings: result.embeddings.map((values, index) => ({ index, values })),
         usage: toWireUsage(result.usage, result.metadata),

@@ -4,7 +4,7 @@ import { createAnthropicProvider } from "../../../src/providers/anthropic/create
 import type { ChatRequest, Provider, StreamPart } from "../../../src/providers/provider.js";
 import { ProviderError } from "../../../src/providers/provider-error.js";
 import { anthropicEmulatorConfig } from "./anthropic-emulator-config.js";
-import { providerErrorOf } from "./provider-error-of.js";
+import { providerErrorOf } from "../../support/provider-error-of.js";
 
 const words = Array.from({ length: 40 }, (_, index) => `word${index}`).join(" ");
 // The answer is "Echo: " and the 40 words: 41 content chunks.

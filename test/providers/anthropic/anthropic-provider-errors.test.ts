@@ -7,7 +7,7 @@ import { createAnthropicProvider } from "../../../src/providers/anthropic/create
 import type { ChatRequest, Provider } from "../../../src/providers/provider.js";
 import { anthropicEmulatorConfig } from "./anthropic-emulator-config.js";
 import { anthropicTestConfig, testApiKey } from "./anthropic-test-config.js";
-import { providerErrorOf } from "./provider-error-of.js";
+import { providerErrorOf } from "../../support/provider-error-of.js";
 
 const signal = new AbortController().signal;
 const request: ChatRequest = {

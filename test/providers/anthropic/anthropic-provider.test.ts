@@ -4,8 +4,8 @@ import { type Emulator, startEmulator } from "../../../src/emulator/emulator.js"
 import { createAnthropicProvider } from "../../../src/providers/anthropic/create-anthropic-provider.js";
 import type { ChatRequest, Provider } from "../../../src/providers/provider.js";
 import { anthropicEmulatorConfig } from "./anthropic-emulator-config.js";
-import { collectStream, streamedText } from "./collect-stream.js";
-import { providerErrorOf } from "./provider-error-of.js";
+import { collectStream, streamedText } from "../../support/collect-stream.js";
+import { providerErrorOf } from "../../support/provider-error-of.js";
 
 const model = "claude-test";
 const signal = new AbortController().signal;

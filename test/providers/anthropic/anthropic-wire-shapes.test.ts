@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createAnthropicProvider } from "../../../src/providers/anthropic/create-anthropic-provider.js";
 import type { ChatRequest } from "../../../src/providers/provider.js";
 import { anthropicTestConfig, testApiKey } from "./anthropic-test-config.js";
-import { collectStream, streamedText } from "./collect-stream.js";
-import { providerErrorOf } from "./provider-error-of.js";
+import { collectStream, streamedText } from "../../support/collect-stream.js";
+import { providerErrorOf } from "../../support/provider-error-of.js";
 import { type ScriptedResponse, type ScriptedServer, sse, startScriptedServer } from "./scripted-server.js";
 
 const request: ChatRequest = { model: "claude-test", messages: [{ role: "user", content: "Hi" }] };

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createAzureProvider } from "../../../src/providers/azure/create-azure-provider.js";
-import { collectStream } from "../openai/collect-stream.js";
+import { collectStream } from "../../support/collect-stream.js";
 import { openAITestConfig, testApiKey } from "../openai/openai-test-config.js";
-import { providerErrorOf } from "../openai/provider-error-of.js";
+import { providerErrorOf } from "../../support/provider-error-of.js";
 import {
   jsonHeaders,
   openAISse,

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Secret } from "../../../src/config/secret.js";
 import { createOpenAICompatibleProvider } from "../../../src/providers/openai-compatible/create-openai-compatible-provider.js";
-import { collectStream, streamedText } from "../openai/collect-stream.js";
+import { collectStream, streamedText } from "../../support/collect-stream.js";
 import { openAITestConfig } from "../openai/openai-test-config.js";
-import { providerErrorOf } from "../openai/provider-error-of.js";
+import { providerErrorOf } from "../../support/provider-error-of.js";
 import {
   openAISse,
   sseHeaders,

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createOpenAIProvider } from "../../../src/providers/openai/create-openai-provider.js";
 import type { Provider } from "../../../src/providers/provider.js";
 import { openAITestConfig, testApiKey } from "./openai-test-config.js";
-import { providerErrorOf } from "./provider-error-of.js";
+import { providerErrorOf } from "../../support/provider-error-of.js";
 import { streamUntilError } from "./stream-until-error.js";
 import {
   jsonHeaders,

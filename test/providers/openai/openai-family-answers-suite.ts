@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { embeddingVector } from "../../../src/emulator/embedding-vector.js";
-import { collectStream, streamedText } from "./collect-stream.js";
+import { collectStream, streamedText } from "../../support/collect-stream.js";
 import { echoChat } from "./echo-chat.js";
 import { useEmulatorHarness } from "./emulator-harness.js";
 import type { OpenAIFamilyMember } from "./openai-family-member.js";
-import { providerErrorOf } from "./provider-error-of.js";
+import { providerErrorOf } from "../../support/provider-error-of.js";
 
 const live = (): AbortSignal => new AbortController().signal;
 const instruct = "gpt-3.5-turbo-instruct";

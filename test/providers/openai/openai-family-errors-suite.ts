@@ -3,12 +3,12 @@ import { Secret } from "../../../src/config/secret.js";
 import { startEmulator } from "../../../src/emulator/emulator.js";
 import type { ProviderErrorKind } from "../../../src/providers/provider-error.js";
 import { closedPortUrl } from "./closed-port-url.js";
-import { streamedText } from "./collect-stream.js";
+import { streamedText } from "../../support/collect-stream.js";
 import { echoChat } from "./echo-chat.js";
 import { useEmulatorHarness } from "./emulator-harness.js";
 import type { OpenAIFamilyMember } from "./openai-family-member.js";
 import { openAITestConfig, testApiKey } from "./openai-test-config.js";
-import { providerErrorOf } from "./provider-error-of.js";
+import { providerErrorOf } from "../../support/provider-error-of.js";
 import { streamUntilError } from "./stream-until-error.js";
 
 const live = (): AbortSignal => new AbortController().signal;

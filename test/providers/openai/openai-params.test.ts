@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createOpenAIProvider } from "../../../src/providers/openai/create-openai-provider.js";
 import { ProviderError } from "../../../src/providers/provider-error.js";
-import { collectStream } from "./collect-stream.js";
+import { collectStream } from "../../support/collect-stream.js";
 import { openAITestConfig, testApiKey } from "./openai-test-config.js";
-import { providerErrorOf } from "./provider-error-of.js";
+import { providerErrorOf } from "../../support/provider-error-of.js";
 import {
   jsonHeaders,
   openAISse,

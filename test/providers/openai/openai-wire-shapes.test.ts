@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createOpenAIProvider } from "../../../src/providers/openai/create-openai-provider.js";
 import type { Provider } from "../../../src/providers/provider.js";
-import { collectStream, streamedText } from "./collect-stream.js";
+import { collectStream, streamedText } from "../../support/collect-stream.js";
 import { openAITestConfig } from "./openai-test-config.js";
-import { providerErrorOf } from "./provider-error-of.js";
+import { providerErrorOf } from "../../support/provider-error-of.js";
 import {
   jsonHeaders,
   openAISse,

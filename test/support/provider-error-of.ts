@@ -1,5 +1,5 @@
-import { ProviderError } from "../../../src/providers/provider-error.js";
-import type { StreamPart } from "../../../src/providers/provider.js";
+import type { StreamPart } from "../../src/providers/provider.js";
+import { ProviderError } from "../../src/providers/provider-error.js";
 import { collectStream } from "./collect-stream.js";
 
 /** The ProviderError a call or a stream failed with; throws when it succeeded or failed otherwise. */

@@ -1,4 +1,4 @@
-import type { StreamPart } from "../../../src/providers/provider.js";
+import type { StreamPart } from "../../src/providers/provider.js";
 
 /** Every part of a stream, in order. */
 export async function collectStream(parts: AsyncIterable<StreamPart>): Promise<StreamPart[]> {
