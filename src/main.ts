@@ -6,7 +6,7 @@ import { demoConfig, demoEmulatorKey } from "./demo/demo-config.js";
 import { runDemoClient, type Print } from "./demo/demo-client.js";
 import { startEmulator } from "./emulator/emulator.js";
 import { createLogger } from "./telemetry/logger.js";
-import { ModelRouter } from "./pipeline/model-router.js";
+import { composePipeline } from "./pipeline/compose-pipeline.js";
 import { Gateway } from "./pipeline/gateway.js";
 import { createAnthropicProvider } from "./providers/anthropic/create-anthropic-provider.js";
 import { createAzureProvider } from "./providers/azure/create-azure-provider.js";
@@ -52,10 +52,14 @@ export function createProvider(config: ProviderConfig): Provider {
  * and the server. Nothing else in the code base wires components together.
  */
 export async function startGateway(config: GatewayConfig, logger?: Logger): Promise<RunningGateway> {
-  const providers = new Map(config.providers.map((p) => [p.name, createProvider(p)]));
-  const router = new ModelRouter(config.models, providers);
-  const gateway = new Gateway(router, new PriceTable(config.pricing.models));
+  const adapters = new Map(config.providers.map((p) => [p.name, createProvider(p)]));
   const health = new HealthRegistry();
+  for (const p of config.providers) health.set(p.name, Status.SERVING);
+  const pipeline = composePipeline(config, adapters, (provider, status, error) => {
+    health.set(provider, status === "healthy" ? Status.SERVING : Status.NOT_SERVING);
+    logger?.warn({ provider, status, error: error?.message }, "provider health changed");
+  });
+  const gateway = new Gateway(pipeline.router, new PriceTable(config.pricing.models));
   const server = await GatewayServer.start({
     host: config.server.host,
     port: config.server.port,
@@ -63,12 +67,13 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     shutdownGraceMs: config.server.shutdownGraceMs,
     interceptors: [errorInterceptor],
     routes: (r) => {
-      registerLLMService(r, gateway, { clientHeader: config.pipeline.rateLimiting.clientHeader });
+      registerLLMService(r, { gateway, providers: pipeline.providers, clientHeader: config.pipeline.rateLimiting.clientHeader });
       registerHealthService(r, health);
     },
   });
   health.set("", Status.SERVING);
   health.set(LLMService.typeName, Status.SERVING);
+  pipeline.start();
   const host = config.server.host === "0.0.0.0" || config.server.host === "::" ? "127.0.0.1" : config.server.host;
   logger?.info(
     { port: server.port, providers: config.providers.map((p) => ({ name: p.name, type: p.type })), models: config.models.length },
@@ -81,6 +86,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     health,
     close: async () => {
       health.shutdown();
+      pipeline.stop();
       await server.close();
     },
   };

@@ -34,7 +34,7 @@ export const anthropicApi = {
       exchange.sendProblem({ kind: "context_length", promptTokens: request.promptTokens, limit: context.contextWindow });
       return;
     }
-    const echo = echoAnswer(request.source, request.maxTokens, request.stopSequences);
+    const echo = echoAnswer(request.source, request.maxTokens, request.stopSequences, request.prefill);
     if (!exchange.admit(request.promptTokens + echo.completionTokens)) return;
     const answer: MessageAnswer = {
       id: requestIds.message(),

@@ -7,6 +7,11 @@ export interface MessagesRequest {
   promptTokens: number;
   /** The last user message's text. */
   source: string;
+  /**
+   * The text of a final assistant message (assistant prefill), which the answer continues; "" when the
+   * conversation ends with a user message.
+   */
+  prefill: string;
   maxTokens: number;
   stopSequences: string[];
   stream: boolean;
@@ -18,8 +23,10 @@ function invalid(message: string): { ok: false; problem: { kind: "invalid_reques
 
 /**
  * Validates a Messages API request as Anthropic does (required `model` and `max_tokens`, roles user and
- * assistant only, starting with user and alternating) and counts its prompt with the chat rule: for each
- * message countTokens(text) + 3, a non-empty system prompt counting as one more message, plus 3.
+ * assistant only, starting with user and alternating, a final assistant message not ending in whitespace)
+ * and counts its prompt with the chat rule: for each message countTokens(text) + 3, a non-empty system
+ * prompt counting as one more message, plus 3. A final assistant message is the prefill the answer continues;
+ * it counts as a prompt message.
  */
 export function parseAnthropicMessages(body: unknown): ParsedRequest<MessagesRequest> {
   if (!isRecord(body)) return invalid("Input should be a valid dictionary");
@@ -36,6 +43,7 @@ export function parseAnthropicMessages(body: unknown): ParsedRequest<MessagesReq
   let promptTokens = chatTokensPerConversation;
   let source = "";
   let previousRole = "";
+  let lastText = "";
   for (let index = 0; index < messages.length; index++) {
     const message: unknown = messages[index];
     if (!isRecord(message)) return invalid(`messages.${index}: Input should be a valid dictionary`);
@@ -50,7 +58,10 @@ export function parseAnthropicMessages(body: unknown): ParsedRequest<MessagesReq
     if (text === undefined) return invalid(`messages.${index}.content: Input should be a valid list`);
     promptTokens += countTokens(text) + chatTokensPerMessage;
     if (role === "user") source = text;
+    lastText = text;
   }
+  const prefill = previousRole === "assistant" ? lastText : "";
+  if (/\s$/.test(prefill)) return invalid("messages: final assistant content cannot end with trailing whitespace");
 
   const system = body.system === undefined || body.system === null ? "" : blocksText(body.system);
   if (system === undefined) return invalid("system: Input should be a valid list");
@@ -60,7 +71,7 @@ export function parseAnthropicMessages(body: unknown): ParsedRequest<MessagesReq
   if (!Array.isArray(stops) || !stops.every((stop): stop is string => typeof stop === "string")) {
     return invalid("stop_sequences: Input should be a valid list");
   }
-  return { ok: true, value: { promptTokens, source, maxTokens, stopSequences: stops, stream: body.stream === true } };
+  return { ok: true, value: { promptTokens, source, prefill, maxTokens, stopSequences: stops, stream: body.stream === true } };
 }
 
 /** Text of a string or of content blocks (text blocks joined by "\n"; other blocks carry no text). */

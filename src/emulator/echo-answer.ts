@@ -16,9 +16,20 @@ export interface EchoAnswer {
  * Builds the deterministic answer `"Echo: " + source`: cut before the earliest stop sequence it contains,
  * then cut to `maxTokens` tokens. It ends with `length` when the token limit cut it (also when the limit is
  * reached before a stop sequence would be), else with `stop`.
+ *
+ * With an assistant `prefill` (Anthropic), the answer continues it as the real API does: when the echo text
+ * starts with the prefill, the answer is the rest of it (prefill "Echo: a b" for source "a b c d" answers
+ * " c d"); otherwise it is the whole echo text. Stop sequences and `maxTokens` apply to the new text only,
+ * and only its tokens count as completion tokens.
  */
-export function echoAnswer(source: string, maxTokens: number | undefined, stopSequences: readonly string[]): EchoAnswer {
-  let text = `Echo: ${source}`;
+export function echoAnswer(
+  source: string,
+  maxTokens: number | undefined,
+  stopSequences: readonly string[],
+  prefill = "",
+): EchoAnswer {
+  const echo = `Echo: ${source}`;
+  let text = prefill !== "" && echo.startsWith(prefill) ? echo.slice(prefill.length) : echo;
   let stopSequence: string | undefined;
   let stopAt = -1;
   for (const sequence of stopSequences) {

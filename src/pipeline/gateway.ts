@@ -1,16 +1,18 @@
 import type { ProviderType } from "../config/provider-type.js";
+import { CallTrace, type CallContext } from "../providers/call-context.js";
 import type {
   ChatRequest,
   CompletionRequest,
   EmbedRequest,
   EmbedResult,
   GenerationResult,
+  Provider,
   StreamPart,
   TokenUsage,
 } from "../providers/provider.js";
 import { ProviderError } from "../providers/provider-error.js";
 import type { PriceTable } from "../usage/price-table.js";
-import type { ModelRouter, RouteTarget } from "./model-router.js";
+import type { ModelRouter, Route } from "./model-router.js";
 
 /** What the server knows of the call a request belongs to. */
 export interface GatewayCall {
@@ -50,9 +52,17 @@ export type GatewayStreamPart = Extract<StreamPart, { type: "delta" }> | (Extrac
 /** A request as the client sent it, before its model name is resolved to a provider's model. */
 type Unrouted<T> = Omit<T, "model">;
 
+/** What every result carries for the metadata. */
+interface Answer {
+  usage: TokenUsage;
+  model: string;
+  providerRequestId?: string | undefined;
+}
+
 /**
- * The entry point of the provider layer for the RPC handlers: resolves a model name to its targets, calls
- * through the provider (which the pipeline has wrapped in its policies), and adds cost and metadata.
+ * The entry point of the provider layer for the RPC handlers: resolves a model name to its route (the
+ * composed pipeline of src/pipeline/compose-pipeline.ts), calls it with a fresh CallContext, and adds cost
+ * and metadata from what the pipeline recorded in the call's trace.
  */
 export class Gateway {
   constructor(
@@ -61,79 +71,70 @@ export class Gateway {
   ) {}
 
   chat(model: string, request: Unrouted<ChatRequest>, call: GatewayCall): Promise<GatewayGeneration> {
-    return this.#unary(model, call, (target) => target.provider.chat({ ...request, model: target.model }, call.signal));
+    return this.#unary(model, call, (route, context) => route.chat({ ...request, model }, call.signal, context));
   }
 
   complete(model: string, request: Unrouted<CompletionRequest>, call: GatewayCall): Promise<GatewayGeneration> {
-    return this.#unary(model, call, (target) => target.provider.complete({ ...request, model: target.model }, call.signal));
+    return this.#unary(model, call, (route, context) => route.complete({ ...request, model }, call.signal, context));
   }
 
-  async embed(model: string, request: Unrouted<EmbedRequest>, call: GatewayCall): Promise<GatewayEmbedding> {
-    return this.#unary(model, call, (target) => target.provider.embed({ ...request, model: target.model }, call.signal));
+  embed(model: string, request: Unrouted<EmbedRequest>, call: GatewayCall): Promise<GatewayEmbedding> {
+    return this.#unary(model, call, (route, context) => route.embed({ ...request, model }, call.signal, context));
   }
 
   streamChat(model: string, request: Unrouted<ChatRequest>, call: GatewayCall): AsyncIterable<GatewayStreamPart> {
-    return this.#stream(model, call, (target) => target.provider.streamChat({ ...request, model: target.model }, call.signal));
+    return this.#stream(model, call, (route, context) => route.streamChat({ ...request, model }, call.signal, context));
   }
 
   streamComplete(model: string, request: Unrouted<CompletionRequest>, call: GatewayCall): AsyncIterable<GatewayStreamPart> {
-    return this.#stream(model, call, (target) =>
-      target.provider.streamComplete({ ...request, model: target.model }, call.signal),
-    );
+    return this.#stream(model, call, (route, context) => route.streamComplete({ ...request, model }, call.signal, context));
   }
 
-  async #unary<R extends { usage: TokenUsage; model: string; providerRequestId?: string | undefined }>(
+  async #unary<R extends Answer>(
     model: string,
     call: GatewayCall,
-    invoke: (target: RouteTarget) => Promise<R>,
+    invoke: (route: Provider, context: CallContext) => Promise<R>,
   ): Promise<R & { metadata: ServedMetadata }> {
     const started = performance.now();
-    const target = this.#target(model);
-    const result = await invoke(target);
-    return { ...result, metadata: this.#metadata(target, result, call, started) };
+    const route = this.router.resolve(model);
+    const context = this.#context(call);
+    const result = await invoke(route.provider, context);
+    return { ...result, metadata: this.#metadata(route, result, context, call, started) };
   }
 
   async *#stream(
     model: string,
     call: GatewayCall,
-    open: (target: RouteTarget) => AsyncIterable<StreamPart>,
+    open: (route: Provider, context: CallContext) => AsyncIterable<StreamPart>,
   ): AsyncGenerator<GatewayStreamPart> {
     const started = performance.now();
-    const target = this.#target(model);
-    for await (const part of open(target)) {
+    const route = this.router.resolve(model);
+    const context = this.#context(call);
+    for await (const part of open(route.provider, context)) {
       if (part.type === "delta") {
         yield part;
       } else {
-        yield { ...part, metadata: this.#metadata(target, part, call, started) };
+        yield { ...part, metadata: this.#metadata(route, part, context, call, started) };
         return;
       }
     }
-    throw new ProviderError({
-      kind: "unavailable",
-      provider: target.provider.name,
-      message: `${target.provider.name}: stream ended before it completed`,
-    });
+    throw new ProviderError({ kind: "unavailable", provider: route.name, message: `${route.name}: stream ended before it completed` });
   }
 
-  #target(model: string): RouteTarget {
-    const [first] = this.router.resolve(model).targets;
-    if (!first) throw new ProviderError({ kind: "not_found", provider: "", message: `model "${model}" has no targets` });
-    return first;
+  #context(call: GatewayCall): CallContext {
+    return { deadline: call.deadline, clientId: call.clientId, trace: new CallTrace() };
   }
 
-  #metadata(
-    target: RouteTarget,
-    result: { usage: TokenUsage; model: string; providerRequestId?: string | undefined },
-    call: GatewayCall,
-    started: number,
-  ): ServedMetadata {
-    const cost = this.prices.cost(target.provider.type, [result.model, target.model], result.usage);
+  #metadata(route: Route, result: Answer, context: CallContext, call: GatewayCall, started: number): ServedMetadata {
+    const served = context.trace.servedBy ?? route.targets[0];
+    const providerType = served?.providerType ?? route.provider.type;
+    const cost = this.prices.cost(providerType, served ? [result.model, served.model] : [result.model], result.usage);
     return {
-      provider: target.provider.name,
-      providerType: target.provider.type,
+      provider: served?.provider ?? route.provider.name,
+      providerType,
       model: result.model,
       latencyMs: Math.round(performance.now() - started),
-      attempts: 1,
+      attempts: context.trace.attempts,
       requestId: call.requestId,
       providerRequestId: result.providerRequestId,
       costMicros: cost.micros,

@@ -1,41 +1,32 @@
-import type { ModelConfig } from "../config/config-schema.js";
+import type { ProviderType } from "../config/provider-type.js";
 import type { Provider } from "../providers/provider.js";
 import { ProviderError } from "../providers/provider-error.js";
 
-/** One place a model name can be served: a (policy-wrapped) provider and that provider's model name. */
-export interface RouteTarget {
-  provider: Provider;
+/** Where a model name may be served, as ListModels shows it. */
+export interface RouteTargetInfo {
+  provider: string;
+  providerType: ProviderType;
   /** The provider's model; for Azure the deployment name. */
   model: string;
 }
 
-/** A model name clients ask for and its targets in routing order. */
+/** A model name clients ask for: the composed Provider that serves it and its targets in config order. */
 export interface Route {
   name: string;
-  targets: readonly RouteTarget[];
+  /** The route-level provider: balancing and fallback over the targets' policy-wrapped providers. */
+  provider: Provider;
+  targets: readonly RouteTargetInfo[];
 }
 
 /**
- * Maps the model names clients ask for to their ordered targets, as configured. Unknown names fail with a
- * ProviderError of kind not_found, which reaches the client as NOT_FOUND.
+ * Maps the model names clients ask for to their routes. Unknown names fail with a ProviderError of kind
+ * not_found, which reaches the client as NOT_FOUND.
  */
 export class ModelRouter {
   readonly #routes: ReadonlyMap<string, Route>;
 
-  constructor(models: readonly ModelConfig[], providers: ReadonlyMap<string, Provider>) {
-    this.#routes = new Map(
-      models.map((model) => [
-        model.name,
-        {
-          name: model.name,
-          targets: model.targets.map((target) => {
-            const provider = providers.get(target.provider);
-            if (!provider) throw new Error(`model ${model.name}: unknown provider ${target.provider}`);
-            return { provider, model: target.model };
-          }),
-        },
-      ]),
-    );
+  constructor(routes: readonly Route[]) {
+    this.#routes = new Map(routes.map((route) => [route.name, route]));
   }
 
   /** The route of a model name; throws not_found for a name that is not configured. */

@@ -9,12 +9,17 @@ import {
 } from "../../gen/llm/v1/llm_service_pb.js";
 import type { Gateway, GatewayCall, GatewayStreamPart } from "../pipeline/gateway.js";
 import { requireModel, toChatMessages, toDimensions, toEmbedInputs, toGenerationOptions } from "./request-validation.js";
-import { toWireFinishReason, toWireMetadata, toWireUsage } from "./wire-conversions.js";
+import type { ProviderRuntime } from "../pipeline/compose-pipeline.js";
+import { toWireFinishReason, toWireMetadata, toWireProviderStatus, toWireUsage } from "./wire-conversions.js";
 
 const requestIdHeader = "x-request-id";
 
-/** How handlers identify the caller: the header carrying its identity, until API keys do. */
-export interface CallerIdentity {
+/** What the LLMService handlers serve from. */
+export interface LLMServiceDeps {
+  gateway: Gateway;
+  /** Live provider state, for ListProviders. */
+  providers: readonly ProviderRuntime[];
+  /** The request header carrying the caller's identity, until API keys do. */
   clientHeader: string;
 }
 
@@ -22,7 +27,7 @@ export interface CallerIdentity {
  * The call context the gateway needs, from the RPC's context: the client's deadline (from grpc-timeout or
  * connect-timeout-ms), its identity, its tags. The request id also goes back as a header.
  */
-function gatewayCall(context: HandlerContext, metadata: Record<string, string>, identity: CallerIdentity): GatewayCall {
+function gatewayCall(context: HandlerContext, metadata: Record<string, string>, clientHeader: string): GatewayCall {
   const requestId = randomUUID();
   context.responseHeader.set(requestIdHeader, requestId);
   const remainingMs = context.timeoutMs();
@@ -31,7 +36,7 @@ function gatewayCall(context: HandlerContext, metadata: Record<string, string>, 
     signal: context.signal,
     metadata,
     deadline: remainingMs === undefined ? undefined : Date.now() + remainingMs,
-    clientId: context.requestHeader.get(identity.clientHeader) ?? "",
+    clientId: context.requestHeader.get(clientHeader) ?? "",
   };
 }
 
@@ -56,13 +61,13 @@ async function* toWireStream(parts: AsyncIterable<GatewayStreamPart>): AsyncGene
  * Registers LLMService: each handler only converts the wire request into domain types (rejecting bad
  * input with INVALID_ARGUMENT), calls the gateway, and converts the answer back.
  */
-export function registerLLMService(router: ConnectRouter, gateway: Gateway, identity: CallerIdentity): void {
+export function registerLLMService(router: ConnectRouter, { gateway, providers, clientHeader }: LLMServiceDeps): void {
   router.service(LLMService, {
     async chat(request, context) {
       const model = requireModel(request.model);
       const messages = toChatMessages(request.messages);
       const options = toGenerationOptions(request.options);
-      const result = await gateway.chat(model, { ...options, messages }, gatewayCall(context, request.metadata, identity));
+      const result = await gateway.chat(model, { ...options, messages }, gatewayCall(context, request.metadata, clientHeader));
       return {
         id: result.id,
         message: { role: Role.ASSISTANT, content: result.text },
@@ -76,13 +81,13 @@ export function registerLLMService(router: ConnectRouter, gateway: Gateway, iden
       const model = requireModel(request.model);
       const messages = toChatMessages(request.messages);
       const options = toGenerationOptions(request.options);
-      yield* toWireStream(gateway.streamChat(model, { ...options, messages }, gatewayCall(context, request.metadata, identity)));
+      yield* toWireStream(gateway.streamChat(model, { ...options, messages }, gatewayCall(context, request.metadata, clientHeader)));
     },
 
     async complete(request, context) {
       const model = requireModel(request.model);
       const options = toGenerationOptions(request.options);
-      const result = await gateway.complete(model, { ...options, prompt: request.prompt }, gatewayCall(context, request.metadata, identity));
+      const result = await gateway.complete(model, { ...options, prompt: request.prompt }, gatewayCall(context, request.metadata, clientHeader));
       return {
         id: result.id,
         text: result.text,
@@ -95,7 +100,7 @@ export function registerLLMService(router: ConnectRouter, gateway: Gateway, iden
     async *streamComplete(request, context) {
       const model = requireModel(request.model);
       const options = toGenerationOptions(request.options);
-      yield* toWireStream(gateway.streamComplete(model, { ...options, prompt: request.prompt }, gatewayCall(context, request.metadata, identity)));
+      yield* toWireStream(gateway.streamComplete(model, { ...options, prompt: request.prompt }, gatewayCall(context, request.metadata, clientHeader)));
     },
 
     async embed(request, context) {
@@ -107,7 +112,7 @@ export function registerLLMService(router: ConnectRouter, gateway: Gateway, iden
         ...(dimensions === undefined ? {} : { dimensions }),
         ...(request.user === "" ? {} : { user: request.user }),
       };
-      const result = await gateway.embed(model, embedRequest, gatewayCall(context, request.metadata, identity));
+      const result = await gateway.embed(model, embedRequest, gatewayCall(context, request.metadata, clientHeader));
       return {
         embeddings: result.embeddings.map((values, index) => ({ index, values })),
         usage: toWireUsage(result.usage, result.metadata),
@@ -119,9 +124,13 @@ export function registerLLMService(router: ConnectRouter, gateway: Gateway, iden
       return {
         models: [...gateway.router.routes()].map((route) => ({
           name: route.name,
-          targets: route.targets.map((t) => ({ provider: t.provider.name, model: t.model, providerType: t.provider.type })),
+          targets: route.targets.map((t) => ({ provider: t.provider, model: t.model, providerType: t.providerType })),
         })),
       };
+    },
+
+    listProviders() {
+      return { providers: providers.map(toWireProviderStatus) };
     },
   });
 }

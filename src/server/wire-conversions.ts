@@ -1,9 +1,15 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import {
+  CircuitState as WireCircuitState,
   FinishReason as WireFinishReason,
+  HealthState as WireHealthState,
+  type ProviderStatusSchema,
   ResponseMetadataSchema,
   UsageSchema,
 } from "../../gen/llm/v1/llm_service_pb.js";
+import type { CircuitState } from "../pipeline/circuit-breaker.js";
+import type { ProviderRuntime } from "../pipeline/compose-pipeline.js";
+import type { HealthStatus } from "../pipeline/health-checker.js";
 import type { ServedMetadata } from "../pipeline/gateway.js";
 import type { FinishReason, TokenUsage } from "../providers/provider.js";
 
@@ -44,4 +50,38 @@ export function toWireMetadata(metadata: ServedMetadata): MessageInitShape<typeo
     providerRequestId: metadata.providerRequestId ?? "",
     costUnknown: metadata.costUnknown,
   });
+}
+
+const circuitStates: Readonly<Record<CircuitState, WireCircuitState>> = {
+  closed: WireCircuitState.CLOSED,
+  open: WireCircuitState.OPEN,
+  half_open: WireCircuitState.HALF_OPEN,
+};
+
+const healthStates: Readonly<Record<HealthStatus, WireHealthState>> = {
+  unknown: WireHealthState.UNSPECIFIED,
+  healthy: WireHealthState.HEALTHY,
+  unhealthy: WireHealthState.UNHEALTHY,
+};
+
+/** A provider's live state as ListProviders shows it. */
+export function toWireProviderStatus(provider: ProviderRuntime): MessageInitShape<typeof ProviderStatusSchema> {
+  return {
+    name: provider.name,
+    providerType: provider.type,
+    health: healthStates[provider.health.status],
+    healthDetail: provider.health.lastError?.message ?? "",
+    targets: provider.targets.map((target) => {
+      const circuit = target.breaker.snapshot();
+      const stats = target.stats.snapshot();
+      return {
+        model: target.model,
+        circuitState: circuitStates[circuit.state],
+        consecutiveFailures: circuit.consecutiveFailures,
+        errorRate: circuit.errorRate,
+        inFlight: stats.inFlight,
+        latencyEwmaMs: stats.latencyEwmaMs ?? 0,
+      };
+    }),
+  };
 }

@@ -7,7 +7,12 @@ import { models, startHarness, testKey, wrongKey, type Harness } from "../suppor
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ emulator: { contextWindow: 50 }, providerDefaults: { timeoutMs: 300 } });
+  // One attempt and a breaker that never opens: these tests check how each error class is mapped, one call each.
+  h = await startHarness({
+    emulator: { contextWindow: 50 },
+    providerDefaults: { timeoutMs: 300, circuitBreaker: { failureThreshold: 10_000, minRequests: 10_000 } },
+    pipeline: { retry: { maxAttempts: 1 } },
+  });
 });
 afterEach(() => h.emulator.setFault(undefined));
 afterAll(() => h.close());

@@ -27,7 +27,12 @@ export interface Harness {
 export interface HarnessOptions {
   emulator?: EmulatorOptions;
   server?: Record<string, unknown>;
+  /** Merged into every provider entry. */
   providerDefaults?: Record<string, unknown>;
+  /** The config's `pipeline` section. */
+  pipeline?: Record<string, unknown>;
+  /** Merged into every model entry (routing, retry). */
+  modelDefaults?: Record<string, unknown>;
 }
 
 /**
@@ -52,6 +57,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     {
       server: { host: "127.0.0.1", port: 0, shutdownGraceMs: 200, ...options.server },
       logging: { level: "silent" },
+      pipeline: options.pipeline ?? {},
       providers: [
         { name: "openai", type: "openai", apiKey: "${KEY}", baseUrl: `${emulator.url}/v1`, ...extra },
         { name: "azure-east", type: "azure", apiKey: "${KEY}", baseUrl: emulator.url, apiVersion: "2024-10-21", ...extra },
@@ -67,7 +73,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         { name: models.embed, targets: [{ provider: "openai", model: "text-embedding-3-small" }] },
         { name: models.anthropicEmbed, targets: [{ provider: "claude", model: "claude-sonnet-4-20250514" }] },
         { name: models.wrongKey, targets: [{ provider: "openai-misconfigured", model: "gpt-4o" }] },
-      ],
+      ].map((model) => ({ ...model, ...options.modelDefaults })),
     },
     { env: { KEY: testKey, WRONG_KEY: wrongKey } },
   );

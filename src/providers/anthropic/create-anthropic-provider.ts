@@ -1,12 +1,14 @@
 import Anthropic from "@anthropic-ai/sdk";
 import type { ProviderConfig } from "../../config/config-schema.js";
+import { connectionPool } from "../connection-pool.js";
 import type { Provider } from "../provider.js";
 import { AnthropicProvider } from "./anthropic-provider.js";
 
 /**
- * Builds the Anthropic adapter for one configured provider. The SDK's own retries are off
- * (`maxRetries: 0`) because the gateway's pipeline decides retries and fallback; the configured timeout,
- * base URL and extra headers go to the SDK client, and the key is revealed only here.
+ * Builds the Anthropic adapter for one configured provider. The SDK's own retries are off (`maxRetries: 0`)
+ * because the gateway's pipeline decides retries and fallback; the configured timeout, base URL and extra
+ * headers go to the SDK client, and the key is revealed only here. Connections come from the provider's own
+ * pool (connection-pool.ts).
  */
 export function createAnthropicProvider(config: ProviderConfig): Provider {
   const client = new Anthropic({
@@ -15,6 +17,7 @@ export function createAnthropicProvider(config: ProviderConfig): Provider {
     timeout: config.timeoutMs,
     defaultHeaders: config.headers,
     maxRetries: 0,
+    fetchOptions: connectionPool(config),
   });
   return new AnthropicProvider(client, { name: config.name, defaultMaxTokens: config.defaultMaxTokens });
 }

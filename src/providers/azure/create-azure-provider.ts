@@ -1,5 +1,6 @@
 import { AzureOpenAI } from "openai";
 import type { ProviderConfig } from "../../config/config-schema.js";
+import { connectionPool } from "../connection-pool.js";
 import type { Provider } from "../provider.js";
 import { OpenAIProvider } from "../openai/openai-provider.js";
 
@@ -8,10 +9,11 @@ const defaultAzureApiVersion = "2024-10-21";
 
 /**
  * The adapter for an Azure OpenAI resource. `baseUrl` is the resource endpoint
- * (`https://NAME.openai.azure.com`); a request's model is the deployment name, which the SDK puts in the
- * path (`/openai/deployments/{model}/...`) next to the `api-version` query and the `api-key` header.
- * The client gets `baseURL` = endpoint + `/openai` rather than `endpoint`, so an OPENAI_BASE_URL in the
- * environment can neither redirect nor break it. The SDK never retries: the gateway's pipeline does.
+ * (`https://NAME.openai.azure.com`); a request's model is the deployment name, which the SDK puts in the path
+ * (`/openai/deployments/{model}/...`) next to the `api-version` query and the `api-key` header. The client
+ * gets `baseURL` = endpoint + `/openai` rather than `endpoint`, so an OPENAI_BASE_URL in the environment can
+ * neither redirect nor break it. The SDK never retries: the gateway's pipeline does. Connections come from the
+ * provider's own pool (connection-pool.ts).
  */
 export function createAzureProvider(config: ProviderConfig): Provider {
   if (config.baseUrl === undefined) {
@@ -26,6 +28,7 @@ export function createAzureProvider(config: ProviderConfig): Provider {
     timeout: config.timeoutMs,
     defaultHeaders: config.headers,
     maxRetries: 0,
+    fetchOptions: connectionPool(config),
   });
   return new OpenAIProvider({
     name: config.name,

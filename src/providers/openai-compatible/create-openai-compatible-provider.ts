@@ -1,5 +1,6 @@
 import { OpenAI } from "openai";
 import type { ProviderConfig } from "../../config/config-schema.js";
+import { connectionPool } from "../connection-pool.js";
 import type { Provider } from "../provider.js";
 import { OpenAIProvider } from "../openai/openai-provider.js";
 
@@ -7,10 +8,11 @@ import { OpenAIProvider } from "../openai/openai-provider.js";
 const placeholderApiKey = "unused";
 
 /**
- * The adapter for a server that speaks the OpenAI protocol at `baseUrl` (vLLM, Ollama, Groq,
- * Together...). Unlike OpenAI and Azure, a stream that ends with a finish_reason but no usage chunk
- * counts as complete with zero usage, because some of these servers ignore `stream_options`. The SDK
- * never retries: the gateway's pipeline does.
+ * The adapter for a server that speaks the OpenAI protocol at `baseUrl` (vLLM, Ollama, Groq, Together...).
+ * Unlike OpenAI and Azure, a stream that ends with a finish_reason but no usage chunk counts as complete with
+ * zero usage, because some of these servers ignore `stream_options`. The SDK never retries: the gateway's
+ * pipeline does. Connections come from the
+ * provider's own pool (connection-pool.ts).
  */
 export function createOpenAICompatibleProvider(config: ProviderConfig): Provider {
   if (config.baseUrl === undefined) throw new Error(`openai-compatible provider ${config.name} needs baseUrl`);
@@ -23,6 +25,7 @@ export function createOpenAICompatibleProvider(config: ProviderConfig): Provider
     timeout: config.timeoutMs,
     defaultHeaders: config.headers,
     maxRetries: 0,
+    fetchOptions: connectionPool(config),
   });
   return new OpenAIProvider({
     name: config.name,

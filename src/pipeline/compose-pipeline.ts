@@ -1,0 +1,103 @@
+import type { GatewayConfig, ProviderConfig } from "../config/config-schema.js";
+import type { RetryConfig } from "../config/pipeline-schema.js";
+import type { ProviderType } from "../config/provider-type.js";
+import type { Provider } from "../providers/provider.js";
+import { AttemptRecorder } from "./attempt-recorder.js";
+import { CircuitBreaker, withCircuitBreaker } from "./circuit-breaker.js";
+import { HealthChecker, type HealthListener, type HealthState } from "./health-checker.js";
+import { ModelRouter, type Route } from "./model-router.js";
+import { RetryBudget } from "./retry-budget.js";
+import { withRetry } from "./retry-policy.js";
+import type { RouteMember } from "./route-member.js";
+import { RouteProvider } from "./route-provider.js";
+import { TargetStats } from "./target-stats.js";
+import { withTimeouts } from "./timeout-policy.js";
+
+/** The live state of one (provider, model) target, shared by every route that uses it. */
+export interface TargetRuntime {
+  model: string;
+  breaker: CircuitBreaker;
+  stats: TargetStats;
+}
+
+/** The live state of one configured provider, for ListProviders and health. */
+export interface ProviderRuntime {
+  name: string;
+  type: ProviderType;
+  health: HealthState;
+  targets: TargetRuntime[];
+}
+
+/** The composed pipeline: routes for the gateway, live state for ListProviders, and what must be stopped. */
+export interface ComposedPipeline {
+  router: ModelRouter;
+  providers: readonly ProviderRuntime[];
+  /** Starts active health checks (those configured). */
+  start(): void;
+  stop(): void;
+}
+
+/**
+ * The one place the pipeline is composed. Per target (provider × model):
+ * retry → circuit breaker → attempt recording → timeouts → adapter; per model name a RouteProvider balances
+ * and falls back over its targets. A target used by several model names shares one breaker, stats and
+ * retry budget.
+ */
+export function composePipeline(
+  config: GatewayConfig,
+  adapters: ReadonlyMap<string, Provider>,
+  onHealth?: HealthListener,
+): ComposedPipeline {
+  const providerConfigs = new Map(config.providers.map((p) => [p.name, p]));
+  const adapterOf = (name: string): Provider => {
+    const adapter = adapters.get(name);
+    if (!adapter) throw new Error(`no adapter for provider ${name}`);
+    return adapter;
+  };
+  const checker = new HealthChecker(
+    config.providers.flatMap((p) => (p.healthCheck ? [{ provider: withTimeouts(adapterOf(p.name), p.timeouts), check: p.healthCheck }] : [])),
+    onHealth,
+  );
+  const runtimes = new Map<string, ProviderRuntime>(
+    config.providers.map((p) => [p.name, { name: p.name, type: p.type, health: checker.stateOf(p.name), targets: [] }]),
+  );
+  const members = new Map<string, RouteMember>();
+
+  const memberFor = (providerConfig: ProviderConfig, model: string, weight: number, retry: RetryConfig): RouteMember => {
+    const key = `${providerConfig.name}\u0000${model}\u0000${JSON.stringify(retry)}`;
+    const existing = members.get(key);
+    if (existing) return { ...existing, weight };
+    const runtime = runtimes.get(providerConfig.name);
+    let target = runtime?.targets.find((t) => t.model === model);
+    if (!target) {
+      target = { model, breaker: new CircuitBreaker(`${providerConfig.name}/${model}`, providerConfig.circuitBreaker), stats: new TargetStats() };
+      runtime?.targets.push(target);
+    }
+    const attempt = new AttemptRecorder(withTimeouts(adapterOf(providerConfig.name), providerConfig.timeouts));
+    const provider = withRetry(withCircuitBreaker(attempt, target.breaker), retry, new RetryBudget(retry.budget));
+    const member: RouteMember = { provider, model, weight, breaker: target.breaker, stats: target.stats, health: checker.stateOf(providerConfig.name) };
+    members.set(key, member);
+    return member;
+  };
+
+  const routes: Route[] = config.models.map((model) => {
+    const retry: RetryConfig = { ...config.pipeline.retry, ...model.retry };
+    const routeMembers = model.targets.map((t) => {
+      const providerConfig = providerConfigs.get(t.provider);
+      if (!providerConfig) throw new Error(`model ${model.name}: unknown provider ${t.provider}`);
+      return memberFor(providerConfig, t.model, t.weight, retry);
+    });
+    return {
+      name: model.name,
+      provider: new RouteProvider({ name: model.name, members: routeMembers, routing: model.routing }),
+      targets: routeMembers.map((m) => ({ provider: m.provider.name, providerType: m.provider.type, model: m.model })),
+    };
+  });
+
+  return {
+    router: new ModelRouter(routes),
+    providers: [...runtimes.values()],
+    start: () => checker.start(),
+    stop: () => checker.stop(),
+  };
+}

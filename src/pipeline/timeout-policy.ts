@@ -1,0 +1,193 @@
+import type { TimeoutsConfig } from "../config/pipeline-schema.js";
+import type { ProviderType } from "../config/provider-type.js";
+import type { CallContext } from "../providers/call-context.js";
+import type {
+  ChatRequest,
+  CompletionRequest,
+  EmbedRequest,
+  EmbedResult,
+  GenerationResult,
+  Provider,
+  StreamPart,
+} from "../providers/provider.js";
+import { ProviderError } from "../providers/provider-error.js";
+
+/** The time limits this policy enforces (connectMs belongs to the adapter's HTTP agent). */
+type Limit = "firstTokenMs" | "idleMs" | "totalMs";
+
+/**
+ * Wraps a provider (one target) in its time limits: `firstTokenMs` for the whole answer of a unary call or
+ * the first part of a stream, `idleMs` for each wait between stream parts, `totalMs` for the whole call,
+ * stream included. When one passes, the upstream call is aborted (the inner provider gets a signal of its own,
+ * chained to the caller's) and the call fails with a retryable `timeout` naming the limit and the provider, so
+ * that a hung provider is abandoned and the route can try the next target. Waits for the consumer of a stream
+ * do not count against `idleMs`, only waits for the provider. The caller's own cancel ends the call at once as
+ * `cancelled`, never as a timeout. Without any of the three limits, the provider is returned as is.
+ */
+export function withTimeouts(provider: Provider, config: TimeoutsConfig): Provider {
+  if (config.firstTokenMs === undefined && config.idleMs === undefined && config.totalMs === undefined) return provider;
+  return new TimeLimitedProvider(provider, config);
+}
+
+class TimeLimitedProvider implements Provider {
+  readonly name: string;
+  readonly type: ProviderType;
+  readonly #inner: Provider;
+  readonly #config: TimeoutsConfig;
+
+  constructor(inner: Provider, config: TimeoutsConfig) {
+    this.name = inner.name;
+    this.type = inner.type;
+    this.#inner = inner;
+    this.#config = config;
+  }
+
+  chat(request: ChatRequest, signal: AbortSignal, context?: CallContext): Promise<GenerationResult> {
+    return this.#unary(signal, (s) => this.#inner.chat(request, s, context));
+  }
+
+  streamChat(request: ChatRequest, signal: AbortSignal, context?: CallContext): AsyncIterable<StreamPart> {
+    return this.#stream(signal, (s) => this.#inner.streamChat(request, s, context));
+  }
+
+  complete(request: CompletionRequest, signal: AbortSignal, context?: CallContext): Promise<GenerationResult> {
+    return this.#unary(signal, (s) => this.#inner.complete(request, s, context));
+  }
+
+  streamComplete(request: CompletionRequest, signal: AbortSignal, context?: CallContext): AsyncIterable<StreamPart> {
+    return this.#stream(signal, (s) => this.#inner.streamComplete(request, s, context));
+  }
+
+  embed(request: EmbedRequest, signal: AbortSignal, context?: CallContext): Promise<EmbedResult> {
+    return this.#unary(signal, (s) => this.#inner.embed(request, s, context));
+  }
+
+  async #unary<T>(signal: AbortSignal, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const clock = new CallClock(this.name, signal);
+    clock.startTotal(this.#config.totalMs);
+    try {
+      return await clock.race(call(clock.signal), "firstTokenMs", this.#config.firstTokenMs);
+    } finally {
+      clock.dispose();
+    }
+  }
+
+  async *#stream(
+    signal: AbortSignal,
+    open: (signal: AbortSignal) => AsyncIterable<StreamPart>,
+  ): AsyncGenerator<StreamPart, void, undefined> {
+    const clock = new CallClock(this.name, signal);
+    clock.startTotal(this.#config.totalMs);
+    let iterator: AsyncIterator<StreamPart> | undefined;
+    let waiting = false;
+    let finished = false;
+    try {
+      iterator = open(clock.signal)[Symbol.asyncIterator]();
+      for (let first = true; ; first = false) {
+        const limit: Limit = first ? "firstTokenMs" : "idleMs";
+        waiting = true;
+        const next = await clock.race(iterator.next(), limit, this.#config[limit]);
+        waiting = false;
+        if (next.done === true) {
+          finished = true;
+          return;
+        }
+        yield next.value;
+      }
+    } finally {
+      clock.dispose();
+      if (!finished) clock.abortUpstream();
+      if (waiting) iterator?.return?.().catch(() => undefined);
+      else await iterator?.return?.();
+    }
+  }
+}
+
+/**
+ * The timers of one call and the upstream signal they abort. A limit that passes aborts the upstream call and
+ * settles the pending wait with the timeout error at once, even if the inner provider is slow to notice; the
+ * caller's cancel does the same with `cancelled`.
+ */
+class CallClock {
+  readonly #provider: string;
+  readonly #callerSignal: AbortSignal;
+  readonly #upstream = new AbortController();
+  readonly #onCallerAbort = (): void => {
+    this.#upstream.abort(this.#callerSignal.reason);
+    this.#rejectWait?.(this.#cancelled());
+  };
+  #totalTimer: NodeJS.Timeout | undefined;
+  #expired: ProviderError | undefined;
+  #rejectWait: ((error: ProviderError) => void) | undefined;
+
+  constructor(provider: string, callerSignal: AbortSignal) {
+    this.#provider = provider;
+    this.#callerSignal = callerSignal;
+    if (callerSignal.aborted) this.#upstream.abort(callerSignal.reason);
+    else callerSignal.addEventListener("abort", this.#onCallerAbort, { once: true });
+  }
+
+  /** The signal of the upstream call: aborts with the caller's or when a limit passes. */
+  get signal(): AbortSignal {
+    return this.#upstream.signal;
+  }
+
+  startTotal(ms: number | undefined): void {
+    if (ms !== undefined) this.#totalTimer = setTimeout(() => this.#expire("totalMs", ms), ms);
+  }
+
+  /** Waits for `work`, failing with a timeout when `limit` (`ms`, if set) or the total limit passes first. */
+  async race<T>(work: Promise<T>, limit: Limit, ms: number | undefined): Promise<T> {
+    const settled = this.#expired ?? (this.#callerSignal.aborted ? this.#cancelled() : undefined);
+    if (settled) {
+      work.catch(() => undefined);
+      throw settled;
+    }
+    const timer = ms === undefined ? undefined : setTimeout(() => this.#expire(limit, ms), ms);
+    const expiry = new Promise<never>((_, reject) => {
+      this.#rejectWait = reject;
+    });
+    try {
+      return await Promise.race([work, expiry]);
+    } catch (error) {
+      throw this.#expired ?? error;
+    } finally {
+      clearTimeout(timer);
+      this.#rejectWait = undefined;
+      work.catch(() => undefined);
+    }
+  }
+
+  /** Aborts the upstream call (a stream ended early by its consumer or by an error). */
+  abortUpstream(): void {
+    if (!this.#upstream.signal.aborted) this.#upstream.abort(new Error("the call ended"));
+  }
+
+  dispose(): void {
+    clearTimeout(this.#totalTimer);
+    this.#callerSignal.removeEventListener("abort", this.#onCallerAbort);
+  }
+
+  #cancelled(): ProviderError {
+    const provider = this.#provider;
+    return new ProviderError({ kind: "cancelled", provider, message: `${provider}: the request was cancelled` });
+  }
+
+  #expire(limit: Limit, ms: number): void {
+    if (this.#expired || this.#callerSignal.aborted) return;
+    const error = new ProviderError({
+      kind: "timeout",
+      provider: this.#provider,
+      message: `${this.#provider}: timed out after ${ms} ms (${limit}: ${limitMeaning[limit]}); the call was abandoned`,
+    });
+    this.#expired = error;
+    this.#rejectWait?.(error);
+    this.#upstream.abort(error);
+  }
+}
+
+const limitMeaning: Readonly<Record<Limit, string>> = {
+  firstTokenMs: "time to the first token or to a unary answer",
+  idleMs: "gap between stream parts",
+  totalMs: "the whole call",
+};
