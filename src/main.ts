@@ -6,6 +6,9 @@ import { demoConfig, demoEmulatorKey } from "./demo/demo-config.js";
 import { runDemoClient, type Print } from "./demo/demo-client.js";
 import { startEmulator } from "./emulator/emulator.js";
 import { createLogger } from "./telemetry/logger.js";
+import { Telemetry } from "./telemetry/telemetry.js";
+import { telemetryEnv, type TelemetryEnv } from "./config/telemetry-env.js";
+import { RequestObserver } from "./server/request-observer.js";
 import { composePipeline } from "./pipeline/compose-pipeline.js";
 import { Gateway } from "./pipeline/gateway.js";
 import { createAnthropicProvider } from "./providers/anthropic/create-anthropic-provider.js";
@@ -51,7 +54,8 @@ export function createProvider(config: ProviderConfig): Provider {
  * The composition root: providers from config, the pipeline around them, the gateway, the RPC services,
  * and the server. Nothing else in the code base wires components together.
  */
-export async function startGateway(config: GatewayConfig, logger?: Logger): Promise<RunningGateway> {
+export async function startGateway(config: GatewayConfig, logger?: Logger, env: TelemetryEnv = telemetryEnv()): Promise<RunningGateway> {
+  const telemetry = await Telemetry.start({ config: config.telemetry, env, providers: config.providers, ...(logger ? { logger } : {}) });
   const adapters = new Map(config.providers.map((p) => [p.name, createProvider(p)]));
   const health = new HealthRegistry();
   for (const p of config.providers) health.set(p.name, Status.SERVING);
@@ -60,14 +64,22 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     logger?.warn({ provider, status, error: error?.message }, "provider health changed");
   });
   const gateway = new Gateway(pipeline.router, new PriceTable(config.pricing.models));
+  const removeGauges = telemetry.registerGauges({
+    circuitStates: () => pipeline.providers.flatMap((p) => p.targets.map((t) => ({ provider: p.name, model: t.model, state: t.breaker.state }))),
+  });
   const server = await GatewayServer.start({
     host: config.server.host,
     port: config.server.port,
     maxRequestBytes: config.server.maxRequestBytes,
     shutdownGraceMs: config.server.shutdownGraceMs,
-    interceptors: [errorInterceptor],
+    interceptors: [telemetry.interceptor, errorInterceptor],
     routes: (r) => {
-      registerLLMService(r, { gateway, providers: pipeline.providers, clientHeader: config.pipeline.rateLimiting.clientHeader });
+      registerLLMService(r, {
+        gateway,
+        providers: pipeline.providers,
+        clientHeader: config.pipeline.rateLimiting.clientHeader,
+        observer: new RequestObserver(telemetry, config.telemetry.recordContent),
+      });
       registerHealthService(r, health);
     },
   });
@@ -76,7 +88,13 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
   pipeline.start();
   const host = config.server.host === "0.0.0.0" || config.server.host === "::" ? "127.0.0.1" : config.server.host;
   logger?.info(
-    { port: server.port, providers: config.providers.map((p) => ({ name: p.name, type: p.type })), models: config.models.length },
+    {
+      port: server.port,
+      providers: config.providers.map((p) => ({ name: p.name, type: p.type })),
+      models: config.models.length,
+      tracing: telemetry.tracing,
+      metrics: telemetry.prometheusUrl ?? telemetry.metrics,
+    },
     "llm-gateway listening",
   );
   return {
@@ -88,6 +106,8 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
       health.shutdown();
       pipeline.stop();
       await server.close();
+      removeGauges();
+      await telemetry.shutdown();
     },
   };
 }
@@ -153,8 +173,10 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
         return 2;
       }
       let config: GatewayConfig;
+      let env: TelemetryEnv;
       try {
         config = loadConfigFile(values.config);
+        env = telemetryEnv();
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
         process.stderr.write(`${values.config}: ${error.message}\n`);
@@ -162,7 +184,7 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
       }
       if (port !== undefined) config.server.port = port;
       const logger = createLogger({ level: config.logging.level });
-      const running = await startGateway(config, logger);
+      const running = await startGateway(config, logger, env);
       onSignals(logger, () => running.close());
       return undefined;
     }

@@ -9,6 +9,7 @@ import {
   timeoutsSchema,
 } from "./pipeline-schema.js";
 import { providerTypes } from "./provider-type.js";
+import { telemetrySchema } from "./telemetry-schema.js";
 import { Secret } from "./secret.js";
 
 const positiveInt = z.number().int().positive();
@@ -89,6 +90,7 @@ export const configSchema = z
         level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
       })
       .prefault({}),
+    telemetry: telemetrySchema.prefault({}),
     pipeline: pipelineSchema.prefault({}),
     providers: z.array(providerSchema).min(1),
     models: z.array(modelSchema).min(1),

@@ -1,5 +1,5 @@
 import type { ProviderType } from "../config/provider-type.js";
-import { CallTrace, type CallContext } from "../providers/call-context.js";
+import type { CallContext, CallTrace } from "../providers/call-context.js";
 import type {
   ChatRequest,
   CompletionRequest,
@@ -26,6 +26,8 @@ export interface GatewayCall {
   deadline: number | undefined;
   /** The caller's identity for per-client limits; "" when unknown. */
   clientId: string;
+  /** Filled by the pipeline as it serves the call; read by telemetry when the request ends. */
+  trace: CallTrace;
 }
 
 /** How a request was served: the metadata every response carries. */
@@ -122,7 +124,7 @@ export class Gateway {
   }
 
   #context(call: GatewayCall): CallContext {
-    return { deadline: call.deadline, clientId: call.clientId, trace: new CallTrace() };
+    return { deadline: call.deadline, clientId: call.clientId, trace: call.trace };
   }
 
   #metadata(route: Route, result: Answer, context: CallContext, call: GatewayCall, started: number): ServedMetadata {

@@ -55,3 +55,11 @@ export function toConnectError(error: unknown): ConnectError {
     { desc: ErrorDetailSchema, value: detail },
   ]);
 }
+
+/**
+ * The status a call ends with: its own signal's reason when that ended it (deadline, shutdown), else the
+ * mapped error.
+ */
+export function statusOf(error: unknown, signal: AbortSignal): ConnectError {
+  return signal.aborted && signal.reason instanceof ConnectError ? signal.reason : toConnectError(error);
+}

@@ -1,13 +1,12 @@
 import { ConnectError, type Interceptor } from "@connectrpc/connect";
-import { toConnectError } from "./error-codes.js";
+import { statusOf } from "./error-codes.js";
 
 /**
  * Maps every error leaving a handler (thrown at once or in the middle of a response stream) to its gRPC
  * status, in one place. When the call's own signal ended it (deadline, shutdown), that reason wins.
  */
 export const errorInterceptor: Interceptor = (next) => async (request) => {
-  const convert = (error: unknown): ConnectError =>
-    request.signal.aborted && request.signal.reason instanceof ConnectError ? request.signal.reason : toConnectError(error);
+  const convert = (error: unknown): ConnectError => statusOf(error, request.signal);
   try {
     const response = await next(request);
     if (!response.stream) return response;

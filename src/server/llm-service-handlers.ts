@@ -7,12 +7,15 @@ import {
   type StreamChatResponseSchema,
   type StreamCompleteResponseSchema,
 } from "../../gen/llm/v1/llm_service_pb.js";
-import type { Gateway, GatewayCall, GatewayStreamPart } from "../pipeline/gateway.js";
-import { requireModel, toChatMessages, toDimensions, toEmbedInputs, toGenerationOptions } from "./request-validation.js";
 import type { ProviderRuntime } from "../pipeline/compose-pipeline.js";
+import type { Gateway, GatewayCall, GatewayStreamPart } from "../pipeline/gateway.js";
+import { CallTrace } from "../providers/call-context.js";
+import type { RequestObserver } from "./request-observer.js";
+import { requireModel, toChatMessages, toDimensions, toEmbedInputs, toGenerationOptions } from "./request-validation.js";
 import { toWireFinishReason, toWireMetadata, toWireProviderStatus, toWireUsage } from "./wire-conversions.js";
 
 const requestIdHeader = "x-request-id";
+const service = LLMService.typeName;
 
 /** What the LLMService handlers serve from. */
 export interface LLMServiceDeps {
@@ -21,6 +24,8 @@ export interface LLMServiceDeps {
   providers: readonly ProviderRuntime[];
   /** The request header carrying the caller's identity, until API keys do. */
   clientHeader: string;
+  /** Reports each finished request to telemetry. */
+  observer: RequestObserver;
 }
 
 /**
@@ -37,6 +42,7 @@ function gatewayCall(context: HandlerContext, metadata: Record<string, string>, 
     metadata,
     deadline: remainingMs === undefined ? undefined : Date.now() + remainingMs,
     clientId: context.requestHeader.get(clientHeader) ?? "",
+    trace: new CallTrace(),
   };
 }
 
@@ -59,15 +65,24 @@ async function* toWireStream(parts: AsyncIterable<GatewayStreamPart>): AsyncGene
 
 /**
  * Registers LLMService: each handler only converts the wire request into domain types (rejecting bad
- * input with INVALID_ARGUMENT), calls the gateway, and converts the answer back.
+ * input with INVALID_ARGUMENT), calls the gateway under the request observer, and converts the answer back.
  */
-export function registerLLMService(router: ConnectRouter, { gateway, providers, clientHeader }: LLMServiceDeps): void {
+export function registerLLMService(router: ConnectRouter, { gateway, providers, clientHeader, observer }: LLMServiceDeps): void {
+  const observed = (rpc: string, model: string, context: HandlerContext, metadata: Record<string, string>, input?: { role: string; content: string }[]) => ({
+    rpc: `${service}/${rpc}`,
+    model,
+    context,
+    call: gatewayCall(context, metadata, clientHeader),
+    ...(observer.recordContent && input ? { input } : {}),
+  });
+
   router.service(LLMService, {
     async chat(request, context) {
       const model = requireModel(request.model);
       const messages = toChatMessages(request.messages);
       const options = toGenerationOptions(request.options);
-      const result = await gateway.chat(model, { ...options, messages }, gatewayCall(context, request.metadata, clientHeader));
+      const o = observed("Chat", model, context, request.metadata, messages);
+      const result = await observer.unary(o, () => gateway.chat(model, { ...options, messages }, o.call), (r) => r.text);
       return {
         id: result.id,
         message: { role: Role.ASSISTANT, content: result.text },
@@ -81,13 +96,15 @@ export function registerLLMService(router: ConnectRouter, { gateway, providers, 
       const model = requireModel(request.model);
       const messages = toChatMessages(request.messages);
       const options = toGenerationOptions(request.options);
-      yield* toWireStream(gateway.streamChat(model, { ...options, messages }, gatewayCall(context, request.metadata, clientHeader)));
+      const o = observed("StreamChat", model, context, request.metadata, messages);
+      yield* toWireStream(observer.stream(o, gateway.streamChat(model, { ...options, messages }, o.call)));
     },
 
     async complete(request, context) {
       const model = requireModel(request.model);
       const options = toGenerationOptions(request.options);
-      const result = await gateway.complete(model, { ...options, prompt: request.prompt }, gatewayCall(context, request.metadata, clientHeader));
+      const o = observed("Complete", model, context, request.metadata, [{ role: "user", content: request.prompt }]);
+      const result = await observer.unary(o, () => gateway.complete(model, { ...options, prompt: request.prompt }, o.call), (r) => r.text);
       return {
         id: result.id,
         text: result.text,
@@ -100,7 +117,8 @@ export function registerLLMService(router: ConnectRouter, { gateway, providers, 
     async *streamComplete(request, context) {
       const model = requireModel(request.model);
       const options = toGenerationOptions(request.options);
-      yield* toWireStream(gateway.streamComplete(model, { ...options, prompt: request.prompt }, gatewayCall(context, request.metadata, clientHeader)));
+      const o = observed("StreamComplete", model, context, request.metadata, [{ role: "user", content: request.prompt }]);
+      yield* toWireStream(observer.stream(o, gateway.streamComplete(model, { ...options, prompt: request.prompt }, o.call)));
     },
 
     async embed(request, context) {
@@ -112,7 +130,8 @@ export function registerLLMService(router: ConnectRouter, { gateway, providers, 
         ...(dimensions === undefined ? {} : { dimensions }),
         ...(request.user === "" ? {} : { user: request.user }),
       };
-      const result = await gateway.embed(model, embedRequest, gatewayCall(context, request.metadata, clientHeader));
+      const o = observed("Embed", model, context, request.metadata);
+      const result = await observer.unary(o, () => gateway.embed(model, embedRequest, o.call));
       return {
         embeddings: result.embeddings.map((values, index) => ({ index, values })),
         usage: toWireUsage(result.usage, result.metadata),

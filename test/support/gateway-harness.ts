@@ -1,7 +1,9 @@
 import { createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { LLMService } from "../../gen/llm/v1/llm_service_pb.js";
+import type { Logger } from "pino";
 import { parseConfigObject } from "../../src/config/load-config.js";
+import { telemetryEnv } from "../../src/config/telemetry-env.js";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../../src/emulator/emulator.js";
 import { startGateway, type RunningGateway } from "../../src/main.js";
 
@@ -33,6 +35,14 @@ export interface HarnessOptions {
   pipeline?: Record<string, unknown>;
   /** Merged into every model entry (routing, retry). */
   modelDefaults?: Record<string, unknown>;
+  /** The config's `telemetry` section. */
+  telemetry?: Record<string, unknown>;
+  /** Extra models (name and targets over the harness providers). */
+  extraModels?: Record<string, unknown>[];
+  /** Receives the gateway's log lines. */
+  logger?: Logger;
+  /** OTEL_* settings (none: telemetry off). */
+  otelEnv?: Record<string, string>;
 }
 
 /**
@@ -58,6 +68,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       server: { host: "127.0.0.1", port: 0, shutdownGraceMs: 200, ...options.server },
       logging: { level: "silent" },
       pipeline: options.pipeline ?? {},
+      telemetry: options.telemetry ?? {},
       providers: [
         { name: "openai", type: "openai", apiKey: "${KEY}", baseUrl: `${emulator.url}/v1`, ...extra },
         { name: "azure-east", type: "azure", apiKey: "${KEY}", baseUrl: emulator.url, apiVersion: "2024-10-21", ...extra },
@@ -73,11 +84,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         { name: models.embed, targets: [{ provider: "openai", model: "text-embedding-3-small" }] },
         { name: models.anthropicEmbed, targets: [{ provider: "claude", model: "claude-sonnet-4-20250514" }] },
         { name: models.wrongKey, targets: [{ provider: "openai-misconfigured", model: "gpt-4o" }] },
+        ...(options.extraModels ?? []),
       ].map((model) => ({ ...model, ...options.modelDefaults })),
     },
     { env: { KEY: testKey, WRONG_KEY: wrongKey } },
   );
-  const gateway = await startGateway(config);
+  const gateway = await startGateway(config, options.logger, telemetryEnv(options.otelEnv ?? {}));
   return {
     emulator,
     gateway,
