@@ -93,7 +93,6 @@ class RetryingProvider implements Provider {
   ): Promise<T> {
     this.#budget.deposit();
     for (let attempt = 1; ; attempt++) {
-      if (context) context.trace.attempts += 1;
       try {
         return await call(signal, context);
       } catch (error) {
@@ -110,7 +109,6 @@ class RetryingProvider implements Provider {
   ): AsyncGenerator<StreamPart, void, undefined> {
     this.#budget.deposit();
     for (let attempt = 1; ; attempt++) {
-      if (context) context.trace.attempts += 1;
       let delivered = false;
       try {
         for await (const part of open(signal, context)) {

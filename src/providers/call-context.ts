@@ -55,8 +55,6 @@ export interface ServedBy {
  * The gateway reads it to fill the response metadata.
  */
 export class CallTrace {
-  /** Calls made to provider adapters, across retries and fallbacks. */
-  attempts = 0;
   readonly events: PipelineEvent[] = [];
   servedBy: ServedBy | undefined;
   /** Output already delivered to the client by earlier targets of a continued stream. */
@@ -64,6 +62,13 @@ export class CallTrace {
 
   record(event: PipelineEvent): void {
     this.events.push(event);
+  }
+
+  /** Calls made to provider adapters, across retries and fallbacks. */
+  get attempts(): number {
+    let count = 0;
+    for (const event of this.events) if (event.type === "attempt") count += 1;
+    return count;
   }
 
   /** The attempts recorded so far, in order. */

@@ -77,7 +77,6 @@ describe("withRetry against the emulator", () => {
     expect(ctx.trace.events).toEqual([
       { type: "retry", provider: "openai-test", model: "gpt-4o-mini", attempt: 1, delayMs: 30, reason: "rate_limited" },
     ]);
-    expect(ctx.trace.attempts).toBe(2);
   });
 
   it("retries 503 twice, then succeeds on the third request (Azure)", async () => {
@@ -135,7 +134,6 @@ describe("withRetry against the emulator", () => {
     expect(error).toBeUndefined();
     expect(text).toBe(answer);
     expect(emulator.records.map((r) => r.status)).toEqual([500, 200]);
-    expect(ctx.trace.attempts).toBe(2);
   });
 
   it("does not retry a stream cut after its first chunks reached the consumer", async () => {
@@ -145,7 +143,6 @@ describe("withRetry against the emulator", () => {
     expect(text).toBe("Echo: one");
     expect(error).toMatchObject({ kind: "unavailable", retriesExhausted: false });
     expect(emulator.records).toHaveLength(1);
-    expect(ctx.trace.attempts).toBe(1);
   });
 
   it("ends a backoff sleep at once with cancelled when the caller cancels", async () => {
