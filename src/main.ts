@@ -63,8 +63,10 @@ export async function startGateway(config: GatewayConfig, logger?: Logger, env: 
     health.set(provider, status === "healthy" ? Status.SERVING : Status.NOT_SERVING);
     logger?.warn({ provider, status, error: error?.message }, "provider health changed");
   });
+  await pipeline.start();
   const gateway = new Gateway(pipeline.router, new PriceTable(config.pricing.models));
   const removeGauges = telemetry.registerGauges({
+    queueDepth: () => pipeline.providers.map((p) => ({ limiter: p.limiter.name, depth: p.limiter.queued })),
     circuitStates: () => pipeline.providers.flatMap((p) => p.targets.map((t) => ({ provider: p.name, model: t.model, state: t.breaker.state }))),
   });
   const server = await GatewayServer.start({
@@ -85,7 +87,6 @@ export async function startGateway(config: GatewayConfig, logger?: Logger, env: 
   });
   health.set("", Status.SERVING);
   health.set(LLMService.typeName, Status.SERVING);
-  pipeline.start();
   const host = config.server.host === "0.0.0.0" || config.server.host === "::" ? "127.0.0.1" : config.server.host;
   logger?.info(
     {
@@ -104,8 +105,8 @@ export async function startGateway(config: GatewayConfig, logger?: Logger, env: 
     health,
     close: async () => {
       health.shutdown();
-      pipeline.stop();
       await server.close();
+      await pipeline.stop();
       removeGauges();
       await telemetry.shutdown();
     },

@@ -1,10 +1,16 @@
 import type { GatewayConfig, ProviderConfig } from "../config/config-schema.js";
 import type { RetryConfig } from "../config/pipeline-schema.js";
 import type { ProviderType } from "../config/provider-type.js";
+import type { CallContext } from "../providers/call-context.js";
 import type { Provider } from "../providers/provider.js";
 import { AttemptRecorder } from "./attempt-recorder.js";
 import { CircuitBreaker, withCircuitBreaker } from "./circuit-breaker.js";
+import { ClientRateLimiter } from "./client-rate-limiter.js";
 import { HealthChecker, type HealthListener, type HealthState } from "./health-checker.js";
+import { withRateLimit } from "./rate-limit-policy.js";
+import { createRateLimitStore } from "./rate-limit-store.js";
+import { RateLimiter } from "./rate-limiter.js";
+import { TokenEstimator } from "./token-estimator.js";
 import { ModelRouter, type Route } from "./model-router.js";
 import { RetryBudget } from "./retry-budget.js";
 import { withRetry } from "./retry-policy.js";
@@ -26,22 +32,26 @@ export interface ProviderRuntime {
   type: ProviderType;
   health: HealthState;
   targets: TargetRuntime[];
+  /** The provider's RPM/TPM limiter (also when it has no limits: upstream headers still hold it). */
+  limiter: RateLimiter;
 }
 
 /** The composed pipeline: routes for the gateway, live state for ListProviders, and what must be stopped. */
 export interface ComposedPipeline {
   router: ModelRouter;
   providers: readonly ProviderRuntime[];
-  /** Starts active health checks (those configured). */
-  start(): void;
-  stop(): void;
+  /** Loads tokenizers (so no request pays for it) and starts active health checks (those configured). */
+  start(): Promise<void>;
+  /** Stops health checks and closes the rate-limit store. */
+  stop(): Promise<void>;
 }
 
 /**
- * The one place the pipeline is composed. Per target (provider × model):
- * retry → circuit breaker → attempt recording → timeouts → adapter; per model name a RouteProvider balances
- * and falls back over its targets. A target used by several model names shares one breaker, stats and
- * retry budget.
+ * The one place the pipeline is composed. Per model name: per-client rate limit → RouteProvider (balancing,
+ * health, fallback over the targets); per target (provider × model): retry → provider rate limit (shared by
+ * the provider's targets) → circuit breaker → attempt recording → timeouts → adapter. A target used by
+ * several model names shares one breaker, stats and retry budget. One rate-limit store (memory or Redis)
+ * serves every limiter.
  */
 export function composePipeline(
   config: GatewayConfig,
@@ -58,8 +68,21 @@ export function composePipeline(
     config.providers.flatMap((p) => (p.healthCheck ? [{ provider: withTimeouts(adapterOf(p.name), p.timeouts), check: p.healthCheck }] : [])),
     onHealth,
   );
+  const limiting = config.pipeline.rateLimiting;
+  const store = createRateLimitStore(limiting);
+  const estimator = new TokenEstimator({ defaultMaxTokens: limiting.defaultMaxTokens });
+  const clients = new ClientRateLimiter({ config: limiting, store });
   const runtimes = new Map<string, ProviderRuntime>(
-    config.providers.map((p) => [p.name, { name: p.name, type: p.type, health: checker.stateOf(p.name), targets: [] }]),
+    config.providers.map((p) => [
+      p.name,
+      {
+        name: p.name,
+        type: p.type,
+        health: checker.stateOf(p.name),
+        targets: [],
+        limiter: new RateLimiter({ name: `target:${p.name}`, provider: p.name, limits: p.rateLimit ?? {}, store, queue: limiting.queue }),
+      },
+    ]),
   );
   const members = new Map<string, RouteMember>();
 
@@ -68,13 +91,15 @@ export function composePipeline(
     const existing = members.get(key);
     if (existing) return { ...existing, weight };
     const runtime = runtimes.get(providerConfig.name);
-    let target = runtime?.targets.find((t) => t.model === model);
+    if (!runtime) throw new Error(`no runtime for provider ${providerConfig.name}`);
+    let target = runtime.targets.find((t) => t.model === model);
     if (!target) {
       target = { model, breaker: new CircuitBreaker(`${providerConfig.name}/${model}`, providerConfig.circuitBreaker), stats: new TargetStats() };
-      runtime?.targets.push(target);
+      runtime.targets.push(target);
     }
     const attempt = new AttemptRecorder(withTimeouts(adapterOf(providerConfig.name), providerConfig.timeouts));
-    const provider = withRetry(withCircuitBreaker(attempt, target.breaker), retry, new RetryBudget(retry.budget));
+    const limited = withRateLimit(withCircuitBreaker(attempt, target.breaker), runtime.limiter, estimator);
+    const provider = withRetry(limited, retry, new RetryBudget(retry.budget));
     const member: RouteMember = { provider, model, weight, breaker: target.breaker, stats: target.stats, health: checker.stateOf(providerConfig.name) };
     members.set(key, member);
     return member;
@@ -87,9 +112,14 @@ export function composePipeline(
       if (!providerConfig) throw new Error(`model ${model.name}: unknown provider ${t.provider}`);
       return memberFor(providerConfig, t.model, t.weight, retry);
     });
+    const route = new RouteProvider({ name: model.name, members: routeMembers, routing: model.routing });
+    const perClient = {
+      acquire: (estimate: Parameters<ClientRateLimiter["acquire"]>[1], signal: AbortSignal, context?: CallContext) =>
+        clients.acquire(context?.clientId ?? "", estimate, signal, context),
+    };
     return {
       name: model.name,
-      provider: new RouteProvider({ name: model.name, members: routeMembers, routing: model.routing }),
+      provider: withRateLimit(route, perClient, estimator, { estimateAs: routeMembers[0]?.model ?? model.name }),
       targets: routeMembers.map((m) => ({ provider: m.provider.name, providerType: m.provider.type, model: m.model })),
     };
   });
@@ -97,7 +127,13 @@ export function composePipeline(
   return {
     router: new ModelRouter(routes),
     providers: [...runtimes.values()],
-    start: () => checker.start(),
-    stop: () => checker.stop(),
+    start: async () => {
+      await TokenEstimator.preload(config.models.flatMap((m) => m.targets.map((t) => t.model)));
+      checker.start();
+    },
+    stop: async () => {
+      checker.stop();
+      await store.close();
+    },
   };
 }

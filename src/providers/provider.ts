@@ -1,5 +1,6 @@
 import type { ProviderType } from "../config/provider-type.js";
 import type { CallContext } from "./call-context.js";
+import type { UpstreamRateLimit } from "./upstream-rate-limit.js";
 
 /** Author of a chat message, normalized across providers. */
 export type Role = "system" | "user" | "assistant" | "tool";
@@ -71,6 +72,8 @@ export interface GenerationResult {
   model: string;
   /** The provider's request id (x-request-id, request-id) when it sent one. */
   providerRequestId?: string;
+  /** The provider's rate-limit state from the answer's headers (a stream's finish part carries it too). */
+  rateLimit?: UpstreamRateLimit;
 }
 
 /**
@@ -87,6 +90,8 @@ export interface EmbedResult {
   usage: TokenUsage;
   model: string;
   providerRequestId?: string;
+  /** The provider's rate-limit state from the answer's headers. */
+  rateLimit?: UpstreamRateLimit;
 }
 
 /**

@@ -148,8 +148,8 @@ export function registerLLMService(router: ConnectRouter, { gateway, providers, 
       };
     },
 
-    listProviders() {
-      return { providers: providers.map(toWireProviderStatus) };
+    async listProviders() {
+      return { providers: await Promise.all(providers.map(toWireProviderStatus)) };
     },
   });
 }

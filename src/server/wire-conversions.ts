@@ -65,8 +65,17 @@ const healthStates: Readonly<Record<HealthStatus, WireHealthState>> = {
 };
 
 /** A provider's live state as ListProviders shows it. */
-export function toWireProviderStatus(provider: ProviderRuntime): MessageInitShape<typeof ProviderStatusSchema> {
+export async function toWireProviderStatus(provider: ProviderRuntime): Promise<MessageInitShape<typeof ProviderStatusSchema>> {
+  const headroom = await provider.limiter.headroom();
+  const limits = provider.limiter.limits;
   return {
+    rateLimit: {
+      requestsPerMinute: limits.requestsPerMinute ?? 0,
+      tokensPerMinute: limits.tokensPerMinute ?? 0,
+      requestsRemaining: BigInt(headroom.requests ?? -1),
+      tokensRemaining: BigInt(headroom.tokens ?? -1),
+      queued: headroom.queued,
+    },
     name: provider.name,
     providerType: provider.type,
     health: healthStates[provider.health.status],

@@ -10,6 +10,7 @@ import type {
   StreamPart,
 } from "../provider.js";
 import { ProviderError } from "../provider-error.js";
+import { upstreamRateLimit, type UpstreamRateLimit } from "../upstream-rate-limit.js";
 import { anthropicError } from "./anthropic-error.js";
 import { anthropicFinishReason } from "./anthropic-finish-reason.js";
 import { anthropicParams, type AnthropicParams } from "./anthropic-params.js";
@@ -45,8 +46,8 @@ export class AnthropicProvider implements Provider {
   async chat(request: ChatRequest, signal: AbortSignal): Promise<GenerationResult> {
     const params = anthropicParams(request, this.#defaultMaxTokens, this.name);
     try {
-      const { data, request_id } = await this.#client.messages.create(params, { signal }).withResponse();
-      return toGenerationResult(data, request_id ?? undefined);
+      const { data, request_id, response } = await this.#client.messages.create(params, { signal }).withResponse();
+      return toGenerationResult(data, request_id ?? undefined, upstreamRateLimit(response.headers));
     } catch (error) {
       throw anthropicError(error, this.name, signal);
     }
@@ -54,8 +55,13 @@ export class AnthropicProvider implements Provider {
 
   async *streamChat(request: ChatRequest, signal: AbortSignal): AsyncGenerator<StreamPart, void, undefined> {
     const params = anthropicParams(request, this.#defaultMaxTokens, this.name);
-    const { data, request_id } = await this.#openStream(params, signal);
-    yield* anthropicStream(data, { provider: this.name, signal, providerRequestId: request_id ?? undefined });
+    const { data, request_id, response } = await this.#openStream(params, signal);
+    yield* anthropicStream(data, {
+      provider: this.name,
+      signal,
+      providerRequestId: request_id ?? undefined,
+      rateLimit: upstreamRateLimit(response.headers),
+    });
   }
 
   complete(request: CompletionRequest, signal: AbortSignal): Promise<GenerationResult> {
@@ -83,7 +89,11 @@ export class AnthropicProvider implements Provider {
   }
 }
 
-function toGenerationResult(message: Message, providerRequestId: string | undefined): GenerationResult {
+function toGenerationResult(
+  message: Message,
+  providerRequestId: string | undefined,
+  rateLimit: UpstreamRateLimit | undefined,
+): GenerationResult {
   const text = message.content
     .flatMap((block) => (block.type === "text" ? [block.text] : []))
     .join("");
@@ -94,6 +104,7 @@ function toGenerationResult(message: Message, providerRequestId: string | undefi
     usage: anthropicUsage(message.usage),
     model: message.model,
     ...(providerRequestId === undefined ? {} : { providerRequestId }),
+    ...(rateLimit === undefined ? {} : { rateLimit }),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { RawMessageStreamEvent } from "@anthropic-ai/sdk/resources/messages";
 import type { StreamPart } from "../provider.js";
 import { ProviderError } from "../provider-error.js";
+import type { UpstreamRateLimit } from "../upstream-rate-limit.js";
 import { anthropicError } from "./anthropic-error.js";
 import { anthropicFinishReason } from "./anthropic-finish-reason.js";
 import { anthropicUsage, type AnthropicUsageCounts } from "./anthropic-usage.js";
@@ -10,6 +11,8 @@ export interface AnthropicStreamContext {
   provider: string;
   signal: AbortSignal;
   providerRequestId: string | undefined;
+  /** The rate-limit state from the stream's response headers, put on the finish part. */
+  rateLimit?: UpstreamRateLimit | undefined;
 }
 
 /**
@@ -56,6 +59,7 @@ export async function* anthropicStream(
             usage: anthropicUsage(counts),
             model: started.model,
             ...(context.providerRequestId === undefined ? {} : { providerRequestId: context.providerRequestId }),
+            ...(context.rateLimit === undefined ? {} : { rateLimit: context.rateLimit }),
           };
           return;
         default:

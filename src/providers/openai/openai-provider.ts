@@ -11,6 +11,7 @@ import type {
   StreamPart,
 } from "../provider.js";
 import type { ProviderError } from "../provider-error.js";
+import { upstreamRateLimit } from "../upstream-rate-limit.js";
 import { CallDeadline } from "./call-deadline.js";
 import { openAIErrorToProviderError } from "./openai-error.js";
 import { openAIParams } from "./openai-params.js";
@@ -57,7 +58,7 @@ export class OpenAIProvider implements Provider {
       const { data, response } = await this.#client.chat.completions
         .create(body, { signal: callSignal })
         .withResponse();
-      return openAIResults.chat(data, openAIRequestId(response.headers));
+      return openAIResults.chat(data, openAIRequestId(response.headers), upstreamRateLimit(response.headers));
     });
   }
 
@@ -75,7 +76,7 @@ export class OpenAIProvider implements Provider {
     return this.#unary(signal, async (callSignal) => {
       const body = openAIParams.completion(request);
       const { data, response } = await this.#client.completions.create(body, { signal: callSignal }).withResponse();
-      return openAIResults.completion(data, openAIRequestId(response.headers));
+      return openAIResults.completion(data, openAIRequestId(response.headers), upstreamRateLimit(response.headers));
     });
   }
 
@@ -91,7 +92,8 @@ export class OpenAIProvider implements Provider {
     return this.#unary(signal, async (callSignal) => {
       const body = openAIParams.embedding(request);
       const { data, response } = await this.#client.embeddings.create(body, { signal: callSignal }).withResponse();
-      return openAIResults.embedding(data, request.inputs.length, openAIRequestId(response.headers));
+      const requestId = openAIRequestId(response.headers);
+      return openAIResults.embedding(data, request.inputs.length, requestId, upstreamRateLimit(response.headers));
     });
   }
 
@@ -118,6 +120,7 @@ export class OpenAIProvider implements Provider {
       yield* openAIStream(opened.chunks, {
         provider: this.name,
         providerRequestId,
+        rateLimit: upstreamRateLimit(opened.headers),
         requireUsage: this.#requireStreamUsage,
         text: opened.text,
       });

@@ -1,5 +1,6 @@
 import type { FinishReason, StreamPart, TokenUsage } from "../provider.js";
 import { ProviderError } from "../provider-error.js";
+import type { UpstreamRateLimit } from "../upstream-rate-limit.js";
 import { openAIFinishReason } from "./openai-finish-reason.js";
 import { openAIUsage, type OpenAIWireUsage } from "./openai-usage.js";
 
@@ -15,6 +16,8 @@ export interface OpenAIStreamChunk {
 export interface OpenAIStreamOptions<C extends OpenAIStreamChunk> {
   provider: string;
   providerRequestId: string | undefined;
+  /** The rate-limit state from the stream's response headers, put on the finish part. */
+  rateLimit?: UpstreamRateLimit | undefined;
   /**
    * Whether a stream that ends without its usage chunk failed (OpenAI and Azure always send it when
    * asked) or just has zero usage (some OpenAI-compatible servers never send it).
@@ -62,5 +65,6 @@ export async function* openAIStream<C extends OpenAIStreamChunk>(
     usage: usage ?? openAIUsage(undefined),
     model,
     providerRequestId: options.providerRequestId,
+    ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
   };
 }
