@@ -1,6 +1,8 @@
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { CircuitState, Role } from "../../gen/llm/v1/llm_service_pb.js";
+import { Health, HealthCheckResponse_ServingStatus as Status } from "../../gen/grpc/health/v1/health_pb.js";
+import { CircuitState, HealthState, Role } from "../../gen/llm/v1/llm_service_pb.js";
 import { startHarness, type Harness } from "../support/gateway-harness.js";
 
 const retry = { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 20, budget: { ratio: 1, minPerSecond: 100 } };
@@ -108,6 +110,33 @@ describe("the resilience pipeline through the gateway", () => {
       const claudeTarget = providers.find((p) => p.name === "claude")?.targets[0];
       expect(claudeTarget).toMatchObject({ circuitState: CircuitState.CLOSED, inFlight: 0 });
       expect(claudeTarget?.latencyEwmaMs).toBeGreaterThan(0);
+    } finally {
+      await own.close();
+    }
+  });
+});
+
+describe("active health checks", () => {
+  it("publish a failing provider as NOT_SERVING in grpc.health.v1 and UNHEALTHY in ListProviders, and route around it", async () => {
+    const own = await startHarness({
+      providerDefaults: { healthCheck: { model: "gpt-4o", intervalMs: 50, timeoutMs: 500 } },
+      extraModels: [{ name: "pair", routing: { fallbackOn: [] }, targets: [{ provider: "openai", model: "gpt-4o" }, claude] }],
+      emulator: { fault: (request) => (request.api === "openai" ? { status: 500 } : undefined) },
+    });
+    try {
+      const health = createClient(Health, createGrpcTransport({ baseUrl: own.gateway.url }));
+      const deadline = Date.now() + 5_000;
+      while ((await health.check({ service: "openai" })).status !== Status.NOT_SERVING && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      expect((await health.check({ service: "openai" })).status).toBe(Status.NOT_SERVING);
+      expect((await health.check({ service: "claude" })).status).toBe(Status.SERVING);
+      const { providers } = await own.grpc.listProviders({});
+      expect(providers.find((p) => p.name === "openai")).toMatchObject({ health: HealthState.UNHEALTHY });
+      expect(providers.find((p) => p.name === "openai")?.healthDetail).not.toBe("");
+      // Without fallback triggers, only the first target chosen serves: the unhealthy one is not chosen first.
+      const answer = await own.grpc.chat({ model: "pair", messages: [{ role: Role.USER, content: "x" }] });
+      expect(answer.metadata?.provider).toBe("claude");
     } finally {
       await own.close();
     }
