@@ -1,14 +1,7 @@
-import type { AttemptRecord, CallContext, Operation } from "../providers/call-context.js";
-import type {
-  ChatRequest,
-  CompletionRequest,
-  EmbedRequest,
-  EmbedResult,
-  GenerationResult,
-  Provider,
-  StreamPart,
-} from "../providers/provider.js";
+import type { AttemptRecord, CallContext } from "../providers/call-context.js";
+import type { Provider } from "../providers/provider.js";
 import { ProviderError } from "../providers/provider-error.js";
+import { providerPolicy, type PolicyCall } from "./provider-policy.js";
 
 const now = (): number => performance.timeOrigin + performance.now();
 
@@ -17,108 +10,72 @@ function errorOf(error: unknown): AttemptRecord["error"] {
   return error instanceof ProviderError ? { kind: error.kind, message: error.message } : { kind: "internal", message: "internal error" };
 }
 
+function startRecord(provider: Provider, call: PolicyCall, context: CallContext): AttemptRecord {
+  const record: AttemptRecord = {
+    type: "attempt",
+    provider: provider.name,
+    providerType: provider.type,
+    model: call.request.model,
+    operation: call.operation,
+    stream: call.stream,
+    startedAt: now(),
+    endedAt: 0,
+    chunks: 0,
+  };
+  if ("maxTokens" in call.request && call.request.maxTokens !== undefined) record.maxTokens = call.request.maxTokens;
+  context.trace.record(record);
+  return record;
+}
+
 /**
  * Records every call that reaches the provider as an AttemptRecord in the call's trace: timing, time to first
- * chunk, usage, finish reason or error. Spans, metrics and logs are built from these records.
+ * chunk, usage, finish reason or error. Spans, metrics, logs and the `attempts` metadata are built from these
+ * records. Calls without a context pass straight through.
  */
-export class AttemptRecorder implements Provider {
-  readonly name: string;
-  readonly type: Provider["type"];
-
-  constructor(private readonly inner: Provider) {
-    this.name = inner.name;
-    this.type = inner.type;
-  }
-
-  chat(request: ChatRequest, signal: AbortSignal, context?: CallContext): Promise<GenerationResult> {
-    return this.#unary("chat", request, context, () => this.inner.chat(request, signal, context));
-  }
-
-  complete(request: CompletionRequest, signal: AbortSignal, context?: CallContext): Promise<GenerationResult> {
-    return this.#unary("text_completion", request, context, () => this.inner.complete(request, signal, context));
-  }
-
-  embed(request: EmbedRequest, signal: AbortSignal, context?: CallContext): Promise<EmbedResult> {
-    return this.#unary("embeddings", request, context, () => this.inner.embed(request, signal, context));
-  }
-
-  streamChat(request: ChatRequest, signal: AbortSignal, context?: CallContext): AsyncIterable<StreamPart> {
-    return this.#stream("chat", request, context, () => this.inner.streamChat(request, signal, context));
-  }
-
-  streamComplete(request: CompletionRequest, signal: AbortSignal, context?: CallContext): AsyncIterable<StreamPart> {
-    return this.#stream("text_completion", request, context, () => this.inner.streamComplete(request, signal, context));
-  }
-
-  #start(operation: Operation, request: { model: string; maxTokens?: number }, stream: boolean): AttemptRecord {
-    const record: AttemptRecord = {
-      type: "attempt",
-      provider: this.name,
-      providerType: this.type,
-      model: request.model,
-      operation,
-      stream,
-      startedAt: now(),
-      endedAt: 0,
-      chunks: 0,
-    };
-    if (request.maxTokens !== undefined) record.maxTokens = request.maxTokens;
-    return record;
-  }
-
-  async #unary<R extends GenerationResult | EmbedResult>(
-    operation: Operation,
-    request: { model: string; maxTokens?: number },
-    context: CallContext | undefined,
-    call: () => Promise<R>,
-  ): Promise<R> {
-    if (!context) return call();
-    const record = this.#start(operation, request, false);
-    context.trace.record(record);
-    try {
-      const result = await call();
-      record.responseModel = result.model;
-      record.usage = result.usage;
-      if ("finishReason" in result) record.finishReason = result.finishReason;
-      return result;
-    } catch (error) {
-      record.error = errorOf(error);
-      throw error;
-    } finally {
-      record.endedAt = now();
-    }
-  }
-
-  async *#stream(
-    operation: Operation,
-    request: { model: string; maxTokens?: number },
-    context: CallContext | undefined,
-    open: () => AsyncIterable<StreamPart>,
-  ): AsyncGenerator<StreamPart> {
-    if (!context) {
-      yield* open();
-      return;
-    }
-    const record = this.#start(operation, request, true);
-    context.trace.record(record);
-    try {
-      for await (const part of open()) {
-        if (part.type === "delta") {
-          record.firstChunkAt ??= now();
-          record.chunks += 1;
-        } else {
-          record.responseModel = part.model;
-          record.usage = part.usage;
-          record.finishReason = part.finishReason;
-        }
-        yield part;
+export function withAttemptRecording(provider: Provider): Provider {
+  return providerPolicy(provider, {
+    async unary(call, signal, context, invoke) {
+      if (!context) return invoke(signal, context);
+      const record = startRecord(provider, call, context);
+      try {
+        const result = await invoke(signal, context);
+        record.responseModel = result.model;
+        record.usage = result.usage;
+        if ("finishReason" in result) record.finishReason = result.finishReason;
+        return result;
+      } catch (error) {
+        record.error = errorOf(error);
+        throw error;
+      } finally {
+        record.endedAt = now();
       }
-    } catch (error) {
-      record.error = errorOf(error);
-      throw error;
-    } finally {
-      record.endedAt = now();
-      if (!record.usage && !record.error) record.error = { kind: "cancelled", message: "the consumer stopped reading" };
-    }
-  }
+    },
+
+    async *stream(call, signal, context, open) {
+      if (!context) {
+        yield* open(signal, context);
+        return;
+      }
+      const record = startRecord(provider, call, context);
+      try {
+        for await (const part of open(signal, context)) {
+          if (part.type === "delta") {
+            record.firstChunkAt ??= now();
+            record.chunks += 1;
+          } else {
+            record.responseModel = part.model;
+            record.usage = part.usage;
+            record.finishReason = part.finishReason;
+          }
+          yield part;
+        }
+      } catch (error) {
+        record.error = errorOf(error);
+        throw error;
+      } finally {
+        record.endedAt = now();
+        if (!record.usage && !record.error) record.error = { kind: "cancelled", message: "the consumer stopped reading" };
+      }
+    },
+  });
 }

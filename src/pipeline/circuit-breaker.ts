@@ -1,15 +1,7 @@
 import type { CircuitBreakerConfig } from "../config/pipeline-schema.js";
-import type { CallContext } from "../providers/call-context.js";
-import type {
-  ChatRequest,
-  CompletionRequest,
-  EmbedRequest,
-  EmbedResult,
-  GenerationResult,
-  Provider,
-  StreamPart,
-} from "../providers/provider.js";
+import type { Provider } from "../providers/provider.js";
 import { ProviderError, type ProviderErrorKind } from "../providers/provider-error.js";
+import { providerPolicy } from "./provider-policy.js";
 
 /** Where a breaker stands: calls flow (closed), are refused (open), or a few probes test recovery (half_open). */
 export type CircuitState = "closed" | "open" | "half_open";
@@ -221,45 +213,32 @@ export class CircuitBreaker {
  * that stops reading early reports nothing (a half-open probe slot is released).
  */
 export function withCircuitBreaker(provider: Provider, breaker: CircuitBreaker): Provider {
-  async function unary<R>(signal: AbortSignal, call: () => Promise<R>): Promise<R> {
-    const permit = breaker.acquire();
-    try {
-      const result = await call();
-      permit.report("success");
-      return result;
-    } catch (error) {
-      permit.report(outcomeOfError(error, signal));
-      throw error;
-    }
-  }
-
-  async function* stream(signal: AbortSignal, open: () => AsyncIterable<StreamPart>): AsyncGenerator<StreamPart> {
-    const permit = breaker.acquire();
-    try {
-      for await (const part of open()) {
-        if (part.type === "finish") permit.report("success");
-        yield part;
+  return providerPolicy(provider, {
+    async unary(_call, signal, context, invoke) {
+      const permit = breaker.acquire();
+      try {
+        const result = await invoke(signal, context);
+        permit.report("success");
+        return result;
+      } catch (error) {
+        permit.report(outcomeOfError(error, signal));
+        throw error;
       }
-    } catch (error) {
-      permit.report(outcomeOfError(error, signal));
-      throw error;
-    } finally {
-      permit.report("neutral");
-    }
-  }
+    },
 
-  return {
-    name: provider.name,
-    type: provider.type,
-    chat: (request: ChatRequest, signal: AbortSignal, context?: CallContext): Promise<GenerationResult> =>
-      unary(signal, () => provider.chat(request, signal, context)),
-    complete: (request: CompletionRequest, signal: AbortSignal, context?: CallContext): Promise<GenerationResult> =>
-      unary(signal, () => provider.complete(request, signal, context)),
-    embed: (request: EmbedRequest, signal: AbortSignal, context?: CallContext): Promise<EmbedResult> =>
-      unary(signal, () => provider.embed(request, signal, context)),
-    streamChat: (request: ChatRequest, signal: AbortSignal, context?: CallContext): AsyncIterable<StreamPart> =>
-      stream(signal, () => provider.streamChat(request, signal, context)),
-    streamComplete: (request: CompletionRequest, signal: AbortSignal, context?: CallContext): AsyncIterable<StreamPart> =>
-      stream(signal, () => provider.streamComplete(request, signal, context)),
-  };
+    async *stream(_call, signal, context, open) {
+      const permit = breaker.acquire();
+      try {
+        for await (const part of open(signal, context)) {
+          if (part.type === "finish") permit.report("success");
+          yield part;
+        }
+      } catch (error) {
+        permit.report(outcomeOfError(error, signal));
+        throw error;
+      } finally {
+        permit.report("neutral");
+      }
+    },
+  });
 }

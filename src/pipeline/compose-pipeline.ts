@@ -3,7 +3,7 @@ import type { RetryConfig } from "../config/pipeline-schema.js";
 import type { ProviderType } from "../config/provider-type.js";
 import type { CallContext } from "../providers/call-context.js";
 import type { Provider } from "../providers/provider.js";
-import { AttemptRecorder } from "./attempt-recorder.js";
+import { withAttemptRecording } from "./attempt-recorder.js";
 import { CircuitBreaker, withCircuitBreaker } from "./circuit-breaker.js";
 import { ClientRateLimiter } from "./client-rate-limiter.js";
 import { HealthChecker, type HealthListener, type HealthState } from "./health-checker.js";
@@ -97,7 +97,7 @@ export function composePipeline(
       target = { model, breaker: new CircuitBreaker(`${providerConfig.name}/${model}`, providerConfig.circuitBreaker), stats: new TargetStats() };
       runtime.targets.push(target);
     }
-    const attempt = new AttemptRecorder(withTimeouts(adapterOf(providerConfig.name), providerConfig.timeouts));
+    const attempt = withAttemptRecording(withTimeouts(adapterOf(providerConfig.name), providerConfig.timeouts));
     const limited = withRateLimit(withCircuitBreaker(attempt, target.breaker), runtime.limiter, estimator);
     const provider = withRetry(limited, retry, new RetryBudget(retry.budget));
     const member: RouteMember = { provider, model, weight, breaker: target.breaker, stats: target.stats, health: checker.stateOf(providerConfig.name) };

@@ -1,16 +1,7 @@
-import type { ProviderType } from "../config/provider-type.js";
 import type { CallContext } from "../providers/call-context.js";
-import type {
-  ChatRequest,
-  CompletionRequest,
-  EmbedRequest,
-  EmbedResult,
-  GenerationResult,
-  Provider,
-  StreamPart,
-  TokenUsage,
-} from "../providers/provider.js";
+import type { Provider } from "../providers/provider.js";
 import type { UpstreamRateLimit } from "../providers/upstream-rate-limit.js";
+import { providerPolicy, type PolicyCall } from "./provider-policy.js";
 import type { Reservation } from "./rate-limit-reservation.js";
 import type { TokenEstimate, TokenEstimator } from "./token-estimator.js";
 
@@ -44,108 +35,62 @@ export interface RateLimitPolicyOptions {
  * is fed back to the limiter, which then holds requests before the provider starts refusing them.
  */
 export function withRateLimit(provider: Provider, limiter: Admission, estimator: TokenEstimator, options: RateLimitPolicyOptions = {}): Provider {
-  return new RateLimitedProvider(provider, limiter, estimator, options.estimateAs);
-}
-
-class RateLimitedProvider implements Provider {
-  readonly name: string;
-  readonly type: ProviderType;
-
-  constructor(
-    private readonly inner: Provider,
-    private readonly limiter: Admission,
-    private readonly estimator: TokenEstimator,
-    private readonly estimateAs: string | undefined,
-  ) {
-    this.name = inner.name;
-    this.type = inner.type;
-  }
-
-  chat(request: ChatRequest, signal: AbortSignal, context?: CallContext): Promise<GenerationResult> {
-    return this.#unary(() => this.estimator.chat(this.#forEstimate(request)), signal, context, () => this.inner.chat(request, signal, context));
-  }
-
-  streamChat(request: ChatRequest, signal: AbortSignal, context?: CallContext): AsyncIterable<StreamPart> {
-    const estimated = this.#forEstimate(request);
-    return this.#stream(estimated.model, () => this.estimator.chat(estimated), signal, context, () =>
-      this.inner.streamChat(request, signal, context),
-    );
-  }
-
-  complete(request: CompletionRequest, signal: AbortSignal, context?: CallContext): Promise<GenerationResult> {
-    return this.#unary(() => this.estimator.completion(this.#forEstimate(request)), signal, context, () =>
-      this.inner.complete(request, signal, context),
-    );
-  }
-
-  streamComplete(request: CompletionRequest, signal: AbortSignal, context?: CallContext): AsyncIterable<StreamPart> {
-    const estimated = this.#forEstimate(request);
-    return this.#stream(estimated.model, () => this.estimator.completion(estimated), signal, context, () =>
-      this.inner.streamComplete(request, signal, context),
-    );
-  }
-
-  embed(request: EmbedRequest, signal: AbortSignal, context?: CallContext): Promise<EmbedResult> {
-    return this.#unary(() => this.estimator.embed(this.#forEstimate(request)), signal, context, () => this.inner.embed(request, signal, context));
-  }
-
-  #forEstimate<R extends { model: string }>(request: R): R {
-    return this.estimateAs === undefined ? request : { ...request, model: this.estimateAs };
-  }
-
-  async #unary<R extends { usage: TokenUsage; rateLimit?: UpstreamRateLimit }>(
-    estimate: () => Promise<TokenEstimate>,
-    signal: AbortSignal,
-    context: CallContext | undefined,
-    call: () => Promise<R>,
-  ): Promise<R> {
-    const reservation = await this.limiter.acquire(await estimate(), signal, context);
-    try {
-      const result = await call();
-      this.limiter.observe?.(result.rateLimit);
-      void reservation.settle(result.usage);
-      return result;
-    } catch (error) {
-      this.limiter.observeError?.(error);
-      void reservation.settleFailure(error);
-      throw error;
+  const estimate = (call: PolicyCall): Promise<TokenEstimate> => {
+    const model = options.estimateAs ?? call.request.model;
+    switch (call.operation) {
+      case "chat":
+        return estimator.chat({ ...call.request, model });
+      case "text_completion":
+        return estimator.completion({ ...call.request, model });
+      case "embeddings":
+        return estimator.embed({ ...call.request, model });
     }
-  }
-
-  async *#stream(
-    model: string,
-    estimate: () => Promise<TokenEstimate>,
-    signal: AbortSignal,
-    context: CallContext | undefined,
-    open: () => AsyncIterable<StreamPart>,
-  ): AsyncGenerator<StreamPart, void, undefined> {
-    const reservation = await this.limiter.acquire(await estimate(), signal, context);
-    const delivered: string[] = [];
-    let settling = false;
-    try {
-      for await (const part of open()) {
-        if (part.type === "delta") {
-          delivered.push(part.text);
-        } else {
-          settling = true;
-          this.limiter.observe?.(part.rateLimit);
-          void reservation.settle(part.usage);
-        }
-        yield part;
-      }
-    } catch (error) {
-      this.limiter.observeError?.(error);
-      settling = true;
-      void this.#settleCut(reservation, model, delivered, error);
-      throw error;
-    } finally {
-      if (!settling) void this.#settleCut(reservation, model, delivered, undefined);
-    }
-  }
-
+  };
   /** Charges a stream that ended without its finish part for its prompt and the output it delivered. */
-  async #settleCut(reservation: Reservation, model: string, delivered: readonly string[], error: unknown): Promise<void> {
-    const counted = delivered.length === 0 ? 0 : await this.estimator.text(model, delivered.join("")).catch(() => 0);
+  const settleCut = async (reservation: Reservation, model: string, delivered: readonly string[], error: unknown): Promise<void> => {
+    const counted = delivered.length === 0 ? 0 : await estimator.text(model, delivered.join("")).catch(() => 0);
     await reservation.settleFailure(error, Math.max(delivered.length, counted));
-  }
+  };
+
+  return providerPolicy(provider, {
+    async unary(call, signal, context, invoke) {
+      const reservation = await limiter.acquire(await estimate(call), signal, context);
+      try {
+        const result = await invoke(signal, context);
+        limiter.observe?.(result.rateLimit);
+        void reservation.settle(result.usage);
+        return result;
+      } catch (error) {
+        limiter.observeError?.(error);
+        void reservation.settleFailure(error);
+        throw error;
+      }
+    },
+
+    async *stream(call, signal, context, open) {
+      const reservation = await limiter.acquire(await estimate(call), signal, context);
+      const model = options.estimateAs ?? call.request.model;
+      const delivered: string[] = [];
+      let settling = false;
+      try {
+        for await (const part of open(signal, context)) {
+          if (part.type === "delta") {
+            delivered.push(part.text);
+          } else {
+            settling = true;
+            limiter.observe?.(part.rateLimit);
+            void reservation.settle(part.usage);
+          }
+          yield part;
+        }
+      } catch (error) {
+        limiter.observeError?.(error);
+        settling = true;
+        void settleCut(reservation, model, delivered, error);
+        throw error;
+      } finally {
+        if (!settling) void settleCut(reservation, model, delivered, undefined);
+      }
+    },
+  });
 }

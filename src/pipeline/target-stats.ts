@@ -1,14 +1,6 @@
-import type { CallContext } from "../providers/call-context.js";
-import type {
-  ChatRequest,
-  CompletionRequest,
-  EmbedRequest,
-  EmbedResult,
-  GenerationResult,
-  Provider,
-  StreamPart,
-} from "../providers/provider.js";
+import type { Provider } from "../providers/provider.js";
 import { ProviderError } from "../providers/provider-error.js";
+import { providerPolicy } from "./provider-policy.js";
 
 /** A target's load as ListProviders and the least-latency balancer see it. */
 export interface TargetStatsSnapshot {
@@ -100,47 +92,34 @@ export interface CallTracker {
  * TargetStats describes. A stream that the consumer stops early ends without a sample unless it had begun.
  */
 export function withTargetStats(provider: Provider, stats: TargetStats): Provider {
-  async function unary<R>(call: () => Promise<R>): Promise<R> {
-    const tracker = stats.begin();
-    try {
-      const result = await call();
-      tracker.sample();
-      tracker.end();
-      return result;
-    } catch (error) {
-      tracker.end(error);
-      throw error;
-    }
-  }
-
-  async function* stream(open: () => AsyncIterable<StreamPart>): AsyncGenerator<StreamPart> {
-    const tracker = stats.begin();
-    let failure: unknown;
-    try {
-      for await (const part of open()) {
+  return providerPolicy(provider, {
+    async unary(_call, signal, context, invoke) {
+      const tracker = stats.begin();
+      try {
+        const result = await invoke(signal, context);
         tracker.sample();
-        yield part;
+        tracker.end();
+        return result;
+      } catch (error) {
+        tracker.end(error);
+        throw error;
       }
-    } catch (error) {
-      failure = error;
-      throw error;
-    } finally {
-      tracker.end(failure);
-    }
-  }
+    },
 
-  return {
-    name: provider.name,
-    type: provider.type,
-    chat: (request: ChatRequest, signal: AbortSignal, context?: CallContext): Promise<GenerationResult> =>
-      unary(() => provider.chat(request, signal, context)),
-    complete: (request: CompletionRequest, signal: AbortSignal, context?: CallContext): Promise<GenerationResult> =>
-      unary(() => provider.complete(request, signal, context)),
-    embed: (request: EmbedRequest, signal: AbortSignal, context?: CallContext): Promise<EmbedResult> =>
-      unary(() => provider.embed(request, signal, context)),
-    streamChat: (request: ChatRequest, signal: AbortSignal, context?: CallContext): AsyncIterable<StreamPart> =>
-      stream(() => provider.streamChat(request, signal, context)),
-    streamComplete: (request: CompletionRequest, signal: AbortSignal, context?: CallContext): AsyncIterable<StreamPart> =>
-      stream(() => provider.streamComplete(request, signal, context)),
-  };
+    async *stream(_call, signal, context, open) {
+      const tracker = stats.begin();
+      let failure: unknown;
+      try {
+        for await (const part of open(signal, context)) {
+          tracker.sample();
+          yield part;
+        }
+      } catch (error) {
+        failure = error;
+        throw error;
+      } finally {
+        tracker.end(failure);
+      }
+    },
+  });
 }

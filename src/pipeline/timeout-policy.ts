@@ -1,16 +1,7 @@
 import type { TimeoutsConfig } from "../config/pipeline-schema.js";
-import type { ProviderType } from "../config/provider-type.js";
-import type { CallContext } from "../providers/call-context.js";
-import type {
-  ChatRequest,
-  CompletionRequest,
-  EmbedRequest,
-  EmbedResult,
-  GenerationResult,
-  Provider,
-  StreamPart,
-} from "../providers/provider.js";
+import type { Provider, StreamPart } from "../providers/provider.js";
 import { ProviderError } from "../providers/provider-error.js";
+import { providerPolicy } from "./provider-policy.js";
 
 /** The time limits this policy enforces (connectMs belongs to the adapter's HTTP agent). */
 type Limit = "firstTokenMs" | "idleMs" | "totalMs";
@@ -26,81 +17,48 @@ type Limit = "firstTokenMs" | "idleMs" | "totalMs";
  */
 export function withTimeouts(provider: Provider, config: TimeoutsConfig): Provider {
   if (config.firstTokenMs === undefined && config.idleMs === undefined && config.totalMs === undefined) return provider;
-  return new TimeLimitedProvider(provider, config);
+  return timeLimits(provider, config);
 }
 
-class TimeLimitedProvider implements Provider {
-  readonly name: string;
-  readonly type: ProviderType;
-  readonly #inner: Provider;
-  readonly #config: TimeoutsConfig;
-
-  constructor(inner: Provider, config: TimeoutsConfig) {
-    this.name = inner.name;
-    this.type = inner.type;
-    this.#inner = inner;
-    this.#config = config;
-  }
-
-  chat(request: ChatRequest, signal: AbortSignal, context?: CallContext): Promise<GenerationResult> {
-    return this.#unary(signal, (s) => this.#inner.chat(request, s, context));
-  }
-
-  streamChat(request: ChatRequest, signal: AbortSignal, context?: CallContext): AsyncIterable<StreamPart> {
-    return this.#stream(signal, (s) => this.#inner.streamChat(request, s, context));
-  }
-
-  complete(request: CompletionRequest, signal: AbortSignal, context?: CallContext): Promise<GenerationResult> {
-    return this.#unary(signal, (s) => this.#inner.complete(request, s, context));
-  }
-
-  streamComplete(request: CompletionRequest, signal: AbortSignal, context?: CallContext): AsyncIterable<StreamPart> {
-    return this.#stream(signal, (s) => this.#inner.streamComplete(request, s, context));
-  }
-
-  embed(request: EmbedRequest, signal: AbortSignal, context?: CallContext): Promise<EmbedResult> {
-    return this.#unary(signal, (s) => this.#inner.embed(request, s, context));
-  }
-
-  async #unary<T>(signal: AbortSignal, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const clock = new CallClock(this.name, signal);
-    clock.startTotal(this.#config.totalMs);
-    try {
-      return await clock.race(call(clock.signal), "firstTokenMs", this.#config.firstTokenMs);
-    } finally {
-      clock.dispose();
-    }
-  }
-
-  async *#stream(
-    signal: AbortSignal,
-    open: (signal: AbortSignal) => AsyncIterable<StreamPart>,
-  ): AsyncGenerator<StreamPart, void, undefined> {
-    const clock = new CallClock(this.name, signal);
-    clock.startTotal(this.#config.totalMs);
-    let iterator: AsyncIterator<StreamPart> | undefined;
-    let waiting = false;
-    let finished = false;
-    try {
-      iterator = open(clock.signal)[Symbol.asyncIterator]();
-      for (let first = true; ; first = false) {
-        const limit: Limit = first ? "firstTokenMs" : "idleMs";
-        waiting = true;
-        const next = await clock.race(iterator.next(), limit, this.#config[limit]);
-        waiting = false;
-        if (next.done === true) {
-          finished = true;
-          return;
-        }
-        yield next.value;
+function timeLimits(provider: Provider, config: TimeoutsConfig): Provider {
+  return providerPolicy(provider, {
+    async unary(_call, signal, context, invoke) {
+      const clock = new CallClock(provider.name, signal);
+      clock.startTotal(config.totalMs);
+      try {
+        return await clock.race(invoke(clock.signal, context), "firstTokenMs", config.firstTokenMs);
+      } finally {
+        clock.dispose();
       }
-    } finally {
-      clock.dispose();
-      if (!finished) clock.abortUpstream();
-      if (waiting) iterator?.return?.().catch(() => undefined);
-      else await iterator?.return?.();
-    }
-  }
+    },
+
+    async *stream(_call, signal, context, open) {
+      const clock = new CallClock(provider.name, signal);
+      clock.startTotal(config.totalMs);
+      let iterator: AsyncIterator<StreamPart> | undefined;
+      let waiting = false;
+      let finished = false;
+      try {
+        iterator = open(clock.signal, context)[Symbol.asyncIterator]();
+        for (let first = true; ; first = false) {
+          const limit: Limit = first ? "firstTokenMs" : "idleMs";
+          waiting = true;
+          const next = await clock.race(iterator.next(), limit, config[limit]);
+          waiting = false;
+          if (next.done === true) {
+            finished = true;
+            return;
+          }
+          yield next.value;
+        }
+      } finally {
+        clock.dispose();
+        if (!finished) clock.abortUpstream();
+        if (waiting) iterator?.return?.().catch(() => undefined);
+        else await iterator?.return?.();
+      }
+    },
+  });
 }
 
 /**
