@@ -1,0 +1,76 @@
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const bin = fileURLToPath(new URL("../bin/llm-gateway.js", import.meta.url));
+
+/** Runs the built CLI (npm test builds it first) and resolves with the first JSON log line matching `msg`. */
+function start(args: string[], env: Record<string, string> = {}): { child: ChildProcessWithoutNullStreams; line: (msg: string) => Promise<Record<string, unknown>>; exit: Promise<number | null>; stderr: () => string } {
+  const child = spawn(process.execPath, [bin, ...args], { env: { PATH: process.env["PATH"] ?? "", ...env } });
+  let out = "";
+  let err = "";
+  const waiters: (() => void)[] = [];
+  child.stdout.on("data", (chunk: Buffer) => {
+    out += chunk.toString();
+    for (const wake of waiters.splice(0)) wake();
+  });
+  child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+  const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const line = async (msg: string): Promise<Record<string, unknown>> => {
+    for (;;) {
+      const found = out
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l["msg"] === msg);
+      if (found) return found;
+      if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${err}`);
+      await new Promise<void>((resolve) => waiters.push(resolve));
+    }
+  };
+  return { child, line, exit, stderr: () => err };
+}
+
+describe("the llm-gateway command", () => {
+  it("serves the emulator and the gateway, logs where each listens, and stops cleanly on SIGTERM and SIGINT", async () => {
+    const emulator = start(["emulator", "--port", "0"]);
+    const { port: emulatorPort } = await emulator.line("emulator listening");
+    const dir = mkdtempSync(join(tmpdir(), "llm-gateway-cli-"));
+    const config = join(dir, "gateway.yaml");
+    writeFileSync(
+      config,
+      [
+        "server: { host: 127.0.0.1 }",
+        "providers:",
+        `  - { name: claude, type: anthropic, apiKey: "\${ANTHROPIC_API_KEY}", baseUrl: "http://127.0.0.1:${String(emulatorPort)}" }`,
+        "models:",
+        "  - { name: claude-sonnet, targets: [{ provider: claude, model: claude-sonnet-4-20250514 }] }",
+      ].join("\n"),
+    );
+    const gateway = start(["serve", "--config", config, "--port", "0"], { ANTHROPIC_API_KEY: "sk-ant-cli-test" });
+    const listening = await gateway.line("llm-gateway listening");
+    const response = await fetch(`http://127.0.0.1:${String(listening["port"])}/llm.v1.LLMService/Chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "claude-sonnet", messages: [{ role: "ROLE_USER", content: "cli works" }] }),
+    });
+    expect(((await response.json()) as { message: { content: string } }).message.content).toBe("Echo: cli works");
+    gateway.child.kill("SIGTERM");
+    emulator.child.kill("SIGINT");
+    expect(await gateway.exit).toBe(0);
+    expect(await emulator.exit).toBe(0);
+    expect(gateway.stderr()).not.toContain("sk-ant-cli-test");
+  });
+
+  it("refuses a bad config with the path of the bad field and exit code 2", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "llm-gateway-cli-"));
+    const config = join(dir, "bad.yaml");
+    writeFileSync(config, 'providers:\n  - { name: x, type: openai, apiKey: "${MISSING_KEY}" }\nmodels: []\n');
+    const run = start(["serve", "--config", config]);
+    expect(await run.exit).toBe(2);
+    expect(run.stderr()).toContain("providers[0].apiKey: environment variable MISSING_KEY is not set");
+  });
+});
