@@ -4,7 +4,8 @@ import type { ChatRequest } from "../../../src/providers/provider.js";
 import { anthropicTestConfig, testApiKey } from "./anthropic-test-config.js";
 import { collectStream, streamedText } from "../../support/collect-stream.js";
 import { providerErrorOf } from "../../support/provider-error-of.js";
-import { type ScriptedResponse, type ScriptedServer, sse, startScriptedServer } from "./scripted-server.js";
+import { type ScriptedResponse, type ScriptedServer, startScriptedServer } from "../../support/scripted-server.js";
+import { anthropicSse as sse } from "../../support/sse-framing.js";
 
 const request: ChatRequest = { model: "claude-test", messages: [{ role: "user", content: "Hi" }] };
 const signal = new AbortController().signal;

@@ -3,18 +3,13 @@ import { createAzureProvider } from "../../../src/providers/azure/create-azure-p
 import { collectStream } from "../../support/collect-stream.js";
 import { openAITestConfig, testApiKey } from "../openai/openai-test-config.js";
 import { providerErrorOf } from "../../support/provider-error-of.js";
-import {
-  jsonHeaders,
-  openAISse,
-  sseHeaders,
-  startScriptedOpenAIServer,
-  type ScriptedOpenAIServer,
-} from "../openai/scripted-openai-server.js";
+import { jsonHeaders, sseHeaders, startScriptedServer, type ScriptedServer } from "../../support/scripted-server.js";
+import { openAISse } from "../../support/sse-framing.js";
 
 const signal = new AbortController().signal;
 const chatRequest = { model: "my-deployment", messages: [{ role: "user" as const, content: "Hi" }] };
 
-let server: ScriptedOpenAIServer | undefined;
+let server: ScriptedServer | undefined;
 afterEach(async () => {
   await server?.close();
   server = undefined;
@@ -22,7 +17,7 @@ afterEach(async () => {
 
 describe("Azure OpenAI request shape", () => {
   it("routes by deployment with api-version and the api-key header", async () => {
-    server = await startScriptedOpenAIServer({ status: 200, headers: jsonHeaders, body: "{}" });
+    server = await startScriptedServer({ status: 200, headers: jsonHeaders, body: "{}" });
     const provider = createAzureProvider(openAITestConfig("azure", `${server.url}/`));
     await providerErrorOf(provider.chat(chatRequest, signal));
     await providerErrorOf(provider.embed({ model: "emb-deployment", inputs: ["a"] }, signal));
@@ -34,14 +29,14 @@ describe("Azure OpenAI request shape", () => {
   });
 
   it("uses the configured api-version", async () => {
-    server = await startScriptedOpenAIServer({ status: 200, headers: jsonHeaders, body: "{}" });
+    server = await startScriptedServer({ status: 200, headers: jsonHeaders, body: "{}" });
     const provider = createAzureProvider(openAITestConfig("azure", server.url, { apiVersion: "2024-12-01-preview" }));
     await providerErrorOf(provider.complete({ model: "inst", prompt: "Say" }, signal));
     expect(server.requests[0]?.path).toBe("/openai/deployments/inst/completions?api-version=2024-12-01-preview");
   });
 
   it("maps the 2023 content-filter body (type null, no innererror) to content_filter", async () => {
-    server = await startScriptedOpenAIServer({
+    server = await startScriptedServer({
       status: 400,
       headers: { ...jsonHeaders, "apim-request-id": "apim-7" },
       body: JSON.stringify({
@@ -57,7 +52,7 @@ describe("Azure OpenAI request shape", () => {
   });
 
   it("fails a stream without the usage chunk", async () => {
-    server = await startScriptedOpenAIServer({
+    server = await startScriptedServer({
       status: 200,
       headers: sseHeaders,
       body: openAISse([

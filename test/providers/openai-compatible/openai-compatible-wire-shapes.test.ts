@@ -4,13 +4,8 @@ import { createOpenAICompatibleProvider } from "../../../src/providers/openai-co
 import { collectStream, streamedText } from "../../support/collect-stream.js";
 import { openAITestConfig } from "../openai/openai-test-config.js";
 import { providerErrorOf } from "../../support/provider-error-of.js";
-import {
-  openAISse,
-  sseHeaders,
-  startScriptedOpenAIServer,
-  type ScriptedOpenAIServer,
-  type ScriptedResponse,
-} from "../openai/scripted-openai-server.js";
+import { sseHeaders, startScriptedServer, type ScriptedServer, type ScriptedResponse } from "../../support/scripted-server.js";
+import { openAISse } from "../../support/sse-framing.js";
 
 const signal = new AbortController().signal;
 const chatRequest = { model: "llama", messages: [{ role: "user" as const, content: "Hi" }] };
@@ -24,7 +19,7 @@ function streamOf(chunks: unknown[], done = true): ScriptedResponse {
   return { status: 200, headers: sseHeaders, body: openAISse(chunks, done) };
 }
 
-let server: ScriptedOpenAIServer | undefined;
+let server: ScriptedServer | undefined;
 afterEach(async () => {
   await server?.close();
   server = undefined;
@@ -32,7 +27,7 @@ afterEach(async () => {
 
 describe("OpenAI-compatible servers", () => {
   it("accept a stream that has a finish reason but no usage chunk, with zero usage", async () => {
-    server = await startScriptedOpenAIServer(streamOf([chunk("Hi", null), chunk(" there", "stop")]));
+    server = await startScriptedServer(streamOf([chunk("Hi", null), chunk(" there", "stop")]));
     const provider = createOpenAICompatibleProvider(openAITestConfig("openai-compatible", `${server.url}/v1`));
     const parts = await collectStream(provider.streamChat(chatRequest, signal));
     expect(streamedText(parts)).toBe("Hi there");
@@ -47,7 +42,7 @@ describe("OpenAI-compatible servers", () => {
   });
 
   it("still fail a stream that ends without a finish reason", async () => {
-    server = await startScriptedOpenAIServer(streamOf([chunk("Hi", null)], false));
+    server = await startScriptedServer(streamOf([chunk("Hi", null)], false));
     const provider = createOpenAICompatibleProvider(openAITestConfig("openai-compatible", `${server.url}/v1`));
     const error = await providerErrorOf(provider.streamChat(chatRequest, signal));
     expect(error.kind).toBe("unavailable");
@@ -55,7 +50,7 @@ describe("OpenAI-compatible servers", () => {
   });
 
   it("work without an API key (local servers)", async () => {
-    server = await startScriptedOpenAIServer(streamOf([chunk("ok", "stop")]));
+    server = await startScriptedServer(streamOf([chunk("ok", "stop")]));
     const config = openAITestConfig("openai-compatible", `${server.url}/v1`, { apiKey: new Secret("") });
     const provider = createOpenAICompatibleProvider(config);
     expect(streamedText(await collectStream(provider.streamChat(chatRequest, signal)))).toBe("ok");

@@ -4,13 +4,8 @@ import { ProviderError } from "../../../src/providers/provider-error.js";
 import { collectStream } from "../../support/collect-stream.js";
 import { openAITestConfig, testApiKey } from "./openai-test-config.js";
 import { providerErrorOf } from "../../support/provider-error-of.js";
-import {
-  jsonHeaders,
-  openAISse,
-  sseHeaders,
-  startScriptedOpenAIServer,
-  type ScriptedOpenAIServer,
-} from "./scripted-openai-server.js";
+import { jsonHeaders, sseHeaders, startScriptedServer, type ScriptedServer } from "../../support/scripted-server.js";
+import { openAISse } from "../../support/sse-framing.js";
 
 const chatAnswer = {
   id: "chatcmpl-1",
@@ -24,19 +19,19 @@ const chatAnswer = {
 const hi = { model: "gpt-test", messages: [{ role: "user" as const, content: "Hi" }] };
 const live = (): AbortSignal => new AbortController().signal;
 
-let server: ScriptedOpenAIServer | undefined;
+let server: ScriptedServer | undefined;
 afterEach(async () => {
   await server?.close();
   server = undefined;
 });
 
-async function serve(body: unknown, headers = jsonHeaders, status = 200): Promise<ScriptedOpenAIServer> {
+async function serve(body: unknown, headers = jsonHeaders, status = 200): Promise<ScriptedServer> {
   const text = typeof body === "string" ? body : JSON.stringify(body);
-  server = await startScriptedOpenAIServer({ status, headers, body: text });
+  server = await startScriptedServer({ status, headers, body: text });
   return server;
 }
 
-function onlyRequest(s: ScriptedOpenAIServer) {
+function onlyRequest(s: ScriptedServer) {
   expect(s.requests).toHaveLength(1);
   const [request] = s.requests;
   if (!request) throw new Error("no request");

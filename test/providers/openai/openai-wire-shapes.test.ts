@@ -4,26 +4,20 @@ import type { Provider } from "../../../src/providers/provider.js";
 import { collectStream, streamedText } from "../../support/collect-stream.js";
 import { openAITestConfig } from "./openai-test-config.js";
 import { providerErrorOf } from "../../support/provider-error-of.js";
-import {
-  jsonHeaders,
-  openAISse,
-  sseHeaders,
-  startScriptedOpenAIServer,
-  type ScriptedOpenAIServer,
-  type ScriptedResponse,
-} from "./scripted-openai-server.js";
+import { jsonHeaders, sseHeaders, startScriptedServer, type ScriptedServer, type ScriptedResponse } from "../../support/scripted-server.js";
+import { openAISse } from "../../support/sse-framing.js";
 
 const chatRequest = { model: "gpt-test", messages: [{ role: "user" as const, content: "Hi" }] };
 const signal = new AbortController().signal;
 
-let server: ScriptedOpenAIServer | undefined;
+let server: ScriptedServer | undefined;
 afterEach(async () => {
   await server?.close();
   server = undefined;
 });
 
 async function providerAnswering(response: ScriptedResponse): Promise<Provider> {
-  server = await startScriptedOpenAIServer(response);
+  server = await startScriptedServer(response);
   return createOpenAIProvider(openAITestConfig("openai", `${server.url}/v1`));
 }
 

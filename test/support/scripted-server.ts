@@ -9,12 +9,13 @@ export interface ScriptedResponse {
 
 /** What the scripted server received. */
 export interface ScriptedRequest {
+  method: string;
   path: string;
   headers: IncomingHttpHeaders;
   body: unknown;
 }
 
-/** A local HTTP server answering every request with the same canned response. */
+/** A loopback HTTP server answering every request with the same canned response. */
 export interface ScriptedServer {
   url: string;
   requests: ScriptedRequest[];
@@ -23,8 +24,8 @@ export interface ScriptedServer {
 
 /**
  * Starts a loopback HTTP server that answers with a hand-written response, for wire shapes the emulator
- * does not produce (cache tokens, odd stop reasons, statuses without a fault switch). Real HTTP, so the
- * SDK parses these answers exactly as it parses Anthropic's.
+ * does not produce (cache tokens, a stream without usage, out-of-order embeddings, Azure's filter-only first
+ * chunk, error bodies of other vendors). Real HTTP, so the SDK parses these answers as it parses a provider's.
  */
 export async function startScriptedServer(response: ScriptedResponse): Promise<ScriptedServer> {
   const requests: ScriptedRequest[] = [];
@@ -33,7 +34,8 @@ export async function startScriptedServer(response: ScriptedResponse): Promise<S
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
       const text = Buffer.concat(chunks).toString("utf8");
-      requests.push({ path: req.url ?? "", headers: req.headers, body: text === "" ? undefined : JSON.parse(text) });
+      const body: unknown = text === "" ? undefined : JSON.parse(text);
+      requests.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers, body });
       res.writeHead(response.status, response.headers);
       res.end(response.body);
     });
@@ -52,7 +54,8 @@ export async function startScriptedServer(response: ScriptedResponse): Promise<S
   };
 }
 
-/** Server-sent events in Anthropic's framing: `event:` name, one `data:` JSON line, blank line. */
-export function sse(events: Array<{ type: string } & Record<string, unknown>>): string {
-  return events.map((event) => `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`).join("");
-}
+/** Headers of a server-sent-event answer. */
+export const sseHeaders = { "content-type": "text/event-stream" };
+
+/** Headers of a JSON answer. */
+export const jsonHeaders = { "content-type": "application/json" };
