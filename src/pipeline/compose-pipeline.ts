@@ -10,6 +10,7 @@ import { HealthChecker, type HealthListener, type HealthState } from "./health-c
 import { withRateLimit } from "./rate-limit-policy.js";
 import { createRateLimitStore } from "./rate-limit-store.js";
 import { RateLimiter } from "./rate-limiter.js";
+import { SharedTokenEstimator } from "./shared-token-estimator.js";
 import { TokenEstimator } from "./token-estimator.js";
 import { ModelRouter, type Route } from "./model-router.js";
 import { RetryBudget } from "./retry-budget.js";
@@ -70,7 +71,7 @@ export function composePipeline(
   );
   const limiting = config.pipeline.rateLimiting;
   const store = createRateLimitStore(limiting);
-  const estimator = new TokenEstimator({ defaultMaxTokens: limiting.defaultMaxTokens });
+  const estimator = new SharedTokenEstimator({ defaultMaxTokens: limiting.defaultMaxTokens });
   const clients = new ClientRateLimiter({ config: limiting, store });
   const runtimes = new Map<string, ProviderRuntime>(
     config.providers.map((p) => [

@@ -1,5 +1,6 @@
 import http from "node:http";
 import http2 from "node:http2";
+import { setMaxListeners } from "node:events";
 import net from "node:net";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
@@ -43,6 +44,9 @@ export class GatewayServer {
 
   private constructor(options: GatewayServerOptions) {
     this.#graceMs = options.shutdownGraceMs;
+    // connect-es links every in-flight call to the shutdown signal (one abort listener each, removed when the
+    // call ends): many concurrent calls are expected, not a leak, so Node's "possible leak" warning is off.
+    setMaxListeners(0, this.#shutdown.signal);
     const handler = connectNodeAdapter({
       routes: options.routes,
       readMaxBytes: options.maxRequestBytes,

@@ -1,6 +1,7 @@
 import { AzureOpenAI } from "openai";
 import type { ProviderConfig } from "../../config/config-schema.js";
 import { connectionPool } from "../connection-pool.js";
+import { pooledFetch } from "../pooled-fetch.js";
 import type { Provider } from "../provider.js";
 import { OpenAIProvider } from "../openai/openai-provider.js";
 
@@ -13,7 +14,7 @@ const defaultAzureApiVersion = "2024-10-21";
  * (`/openai/deployments/{model}/...`) next to the `api-version` query and the `api-key` header. The client
  * gets `baseURL` = endpoint + `/openai` rather than `endpoint`, so an OPENAI_BASE_URL in the environment can
  * neither redirect nor break it. The SDK never retries: the gateway's pipeline does. Connections come from the
- * provider's own pool (connection-pool.ts).
+ * provider's own pool (connection-pool.ts), through pooledFetch.
  */
 export function createAzureProvider(config: ProviderConfig): Provider {
   if (config.baseUrl === undefined) {
@@ -28,7 +29,7 @@ export function createAzureProvider(config: ProviderConfig): Provider {
     timeout: config.timeoutMs,
     defaultHeaders: config.headers,
     maxRetries: 0,
-    fetchOptions: connectionPool(config),
+    fetch: pooledFetch(connectionPool(config)),
   });
   return new OpenAIProvider({
     name: config.name,

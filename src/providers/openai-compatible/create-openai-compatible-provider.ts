@@ -1,6 +1,7 @@
 import { OpenAI } from "openai";
 import type { ProviderConfig } from "../../config/config-schema.js";
 import { connectionPool } from "../connection-pool.js";
+import { pooledFetch } from "../pooled-fetch.js";
 import type { Provider } from "../provider.js";
 import { OpenAIProvider } from "../openai/openai-provider.js";
 
@@ -12,7 +13,7 @@ const placeholderApiKey = "unused";
  * Unlike OpenAI and Azure, a stream that ends with a finish_reason but no usage chunk counts as complete with
  * zero usage, because some of these servers ignore `stream_options`. The SDK never retries: the gateway's
  * pipeline does. Connections come from the
- * provider's own pool (connection-pool.ts).
+ * provider's own pool (connection-pool.ts), through pooledFetch.
  */
 export function createOpenAICompatibleProvider(config: ProviderConfig): Provider {
   if (config.baseUrl === undefined) throw new Error(`openai-compatible provider ${config.name} needs baseUrl`);
@@ -25,7 +26,7 @@ export function createOpenAICompatibleProvider(config: ProviderConfig): Provider
     timeout: config.timeoutMs,
     defaultHeaders: config.headers,
     maxRetries: 0,
-    fetchOptions: connectionPool(config),
+    fetch: pooledFetch(connectionPool(config)),
   });
   return new OpenAIProvider({
     name: config.name,

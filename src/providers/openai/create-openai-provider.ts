@@ -1,6 +1,7 @@
 import { OpenAI } from "openai";
 import type { ProviderConfig } from "../../config/config-schema.js";
 import { connectionPool } from "../connection-pool.js";
+import { pooledFetch } from "../pooled-fetch.js";
 import type { Provider } from "../provider.js";
 import { OpenAIProvider } from "./openai-provider.js";
 
@@ -10,7 +11,7 @@ const openAIBaseUrl = "https://api.openai.com/v1";
  * The adapter for api.openai.com (or `baseUrl`, for a proxy in front of it). Every client option is set from
  * the config, never left to the SDK's environment defaults (OPENAI_BASE_URL, OPENAI_ORG_ID...), and the SDK
  * never retries: the gateway's pipeline does. Connections come from the
- * provider's own pool (connection-pool.ts).
+ * provider's own pool (connection-pool.ts), through pooledFetch.
  */
 export function createOpenAIProvider(config: ProviderConfig): Provider {
   const client = new OpenAI({
@@ -21,7 +22,7 @@ export function createOpenAIProvider(config: ProviderConfig): Provider {
     timeout: config.timeoutMs,
     defaultHeaders: config.headers,
     maxRetries: 0,
-    fetchOptions: connectionPool(config),
+    fetch: pooledFetch(connectionPool(config)),
   });
   return new OpenAIProvider({
     name: config.name,
