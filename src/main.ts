@@ -2,19 +2,13 @@ import { parseArgs } from "node:util";
 import type { Logger } from "pino";
 import type { GatewayConfig, ProviderConfig } from "./config/config-schema.js";
 import { ConfigError, loadConfigFile } from "./config/load-config.js";
-import { demoConfig, demoEmulatorKey } from "./demo/demo-config.js";
-import { runDemoClient, type Print } from "./demo/demo-client.js";
-import { startEmulator } from "./emulator/emulator.js";
+import type { Print } from "./demo/demo-client.js";
 import { createLogger } from "./telemetry/logger.js";
 import { Telemetry } from "./telemetry/telemetry.js";
 import { telemetryEnv, type TelemetryEnv } from "./config/telemetry-env.js";
 import { RequestObserver } from "./server/request-observer.js";
 import { composePipeline } from "./pipeline/compose-pipeline.js";
 import { Gateway } from "./pipeline/gateway.js";
-import { createAnthropicProvider } from "./providers/anthropic/create-anthropic-provider.js";
-import { createAzureProvider } from "./providers/azure/create-azure-provider.js";
-import { createOpenAICompatibleProvider } from "./providers/openai-compatible/create-openai-compatible-provider.js";
-import { createOpenAIProvider } from "./providers/openai/create-openai-provider.js";
 import type { Provider } from "./providers/provider.js";
 import { GatewayServer } from "./server/gateway-server.js";
 import { HealthRegistry } from "./server/health-registry.js";
@@ -36,17 +30,20 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** Builds the adapter for one configured provider. */
-export function createProvider(config: ProviderConfig): Provider {
+/**
+ * Builds the adapter for one configured provider. Each adapter (and its SDK) is loaded only when the config
+ * uses it: start-up time and memory are not spent on SDKs no provider needs.
+ */
+export async function createProvider(config: ProviderConfig): Promise<Provider> {
   switch (config.type) {
     case "openai":
-      return createOpenAIProvider(config);
+      return (await import("./providers/openai/create-openai-provider.js")).createOpenAIProvider(config);
     case "azure":
-      return createAzureProvider(config);
+      return (await import("./providers/azure/create-azure-provider.js")).createAzureProvider(config);
     case "anthropic":
-      return createAnthropicProvider(config);
+      return (await import("./providers/anthropic/create-anthropic-provider.js")).createAnthropicProvider(config);
     case "openai-compatible":
-      return createOpenAICompatibleProvider(config);
+      return (await import("./providers/openai-compatible/create-openai-compatible-provider.js")).createOpenAICompatibleProvider(config);
   }
 }
 
@@ -56,7 +53,7 @@ export function createProvider(config: ProviderConfig): Provider {
  */
 export async function startGateway(config: GatewayConfig, logger?: Logger, env: TelemetryEnv = telemetryEnv()): Promise<RunningGateway> {
   const telemetry = await Telemetry.start({ config: config.telemetry, env, providers: config.providers, ...(logger ? { logger } : {}) });
-  const adapters = new Map(config.providers.map((p) => [p.name, createProvider(p)]));
+  const adapters = new Map(await Promise.all(config.providers.map(async (p) => [p.name, await createProvider(p)] as const)));
   const health = new HealthRegistry();
   for (const p of config.providers) health.set(p.name, Status.SERVING);
   const pipeline = composePipeline(config, adapters, (provider, status, error) => {
@@ -115,6 +112,11 @@ export async function startGateway(config: GatewayConfig, logger?: Logger, env: 
 
 /** Starts the provider emulator and a gateway in front of it, runs the demo client, and stops both. */
 export async function runDemo(print: Print): Promise<void> {
+  const [{ startEmulator }, { demoConfig, demoEmulatorKey }, { runDemoClient }] = await Promise.all([
+    import("./emulator/emulator.js"),
+    import("./demo/demo-config.js"),
+    import("./demo/demo-client.js"),
+  ]);
   const emulator = await startEmulator({ apiKey: demoEmulatorKey, chunkDelayMs: 25 });
   const running = await startGateway(demoConfig(emulator.url));
   print(`Emulator (OpenAI, Azure, Anthropic APIs) at ${emulator.url}; gateway at ${running.url}\n\n`);
@@ -191,6 +193,7 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
     }
     case "emulator": {
       const logger = createLogger({ level: "info" });
+      const { startEmulator } = await import("./emulator/emulator.js");
       const emulator = await startEmulator({ host: "0.0.0.0", port: port ?? 8081 });
       logger.info({ port: emulator.port, openai: `${emulator.url}/v1`, azure: emulator.url, anthropic: emulator.url }, "emulator listening");
       onSignals(logger, () => emulator.close());

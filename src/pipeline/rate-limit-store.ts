@@ -1,4 +1,4 @@
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { RateLimitingConfig } from "../config/pipeline-schema.js";
 
@@ -28,32 +28,32 @@ export interface RateLimitStoreOptions {
 /**
  * The store the config asks for. With `redis`, an ioredis client connects to `redisUrl`; while Redis cannot be
  * reached, every operation falls back at once to a per-process memory store (rate-limiter-flexible's insurance
- * limiter), so the gateway keeps serving with per-replica limits instead of failing or hanging.
+ * limiter), so the gateway keeps serving with per-replica limits instead of failing or hanging. ioredis is
+ * loaded only for the redis store.
  */
 export function createRateLimitStore(config: RateLimitingConfig, options: RateLimitStoreOptions = {}): RateLimitStore {
   const keyPrefix = `${config.keyPrefix}:rl`;
   const memory = new RateLimiterMemory({ keyPrefix, points: maxPoints, duration: 0 });
   if (config.store === "memory") return new FlexibleStore(memory, async () => {});
   const ownClient = options.redis === undefined;
-  const client = options.redis ?? connect(config.redisUrl);
-  const limiter = new RateLimiterRedis({
-    storeClient: client,
-    keyPrefix,
-    points: maxPoints,
-    duration: 0,
-    rejectIfRedisNotReady: true,
-    insuranceLimiter: memory,
-  });
+  const client = options.redis === undefined ? connect(config.redisUrl) : Promise.resolve(options.redis);
+  const limiter = client.then(
+    (storeClient) =>
+      new RateLimiterRedis({ storeClient, keyPrefix, points: maxPoints, duration: 0, rejectIfRedisNotReady: true, insuranceLimiter: memory }),
+  );
   return new FlexibleStore(limiter, async () => {
-    if (ownClient) await client.quit().catch(() => client.disconnect());
+    if (!ownClient) return;
+    const redis = await client;
+    await redis.quit().catch(() => redis.disconnect());
   });
 }
 
 /** Counters never reject: the limiter compares sums itself. */
 const maxPoints = Number.MAX_SAFE_INTEGER;
 
-function connect(redisUrl: string | undefined): Redis {
+async function connect(redisUrl: string | undefined): Promise<Redis> {
   if (redisUrl === undefined) throw new Error("rate limiting store redis needs redisUrl");
+  const { Redis } = await import("ioredis");
   const client = new Redis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
   client.on("error", () => {});
   return client;
@@ -61,19 +61,20 @@ function connect(redisUrl: string | undefined): Redis {
 
 class FlexibleStore implements RateLimitStore {
   constructor(
-    private readonly limiter: RateLimiterAbstract,
+    private readonly limiter: RateLimiterAbstract | Promise<RateLimiterAbstract>,
     private readonly closeClient: () => Promise<void>,
   ) {}
 
   async add(key: string, amount: number, ttlMs: number): Promise<number> {
+    const limiter = await this.limiter;
     const options = { customDuration: Math.max(1, Math.ceil(ttlMs / 1000)) };
-    const result =
-      amount >= 0 ? await this.limiter.penalty(key, amount, options) : await this.limiter.reward(key, -amount, options);
+    const result = amount >= 0 ? await limiter.penalty(key, amount, options) : await limiter.reward(key, -amount, options);
     return result.consumedPoints;
   }
 
   async read(keys: readonly string[]): Promise<number[]> {
-    const results = await Promise.all(keys.map((key) => this.limiter.get(key)));
+    const limiter = await this.limiter;
+    const results = await Promise.all(keys.map((key) => limiter.get(key)));
     return results.map((result) => result?.consumedPoints ?? 0);
   }
 
