@@ -38,7 +38,11 @@ export const providerSchema = z
     apiVersion: z.string().optional(),
     /** Anthropic requires max_tokens: this fills it when a request has none. */
     defaultMaxTokens: positiveInt.default(4096),
-    /** The SDK's time limit for one upstream HTTP call to answer (headers), in milliseconds. */
+    /**
+     * Time limit of one upstream HTTP call, in milliseconds: the SDK's timeout (until the answer's headers) and
+     * undici's body limit; the OpenAI-family adapters also bound the whole call by it. `timeouts` holds the
+     * pipeline's first-token, idle and total limits.
+     */
     timeoutMs: positiveInt.default(600_000),
     timeouts: timeoutsSchema.prefault({}),
     circuitBreaker: circuitBreakerSchema.prefault({}),
