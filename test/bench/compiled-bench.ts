@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -20,6 +20,7 @@ export interface CompiledBench {
  */
 export async function compileBench(): Promise<CompiledBench> {
   const cache = join(root, "node_modules", ".cache");
+  mkdirSync(cache, { recursive: true });
   const outDir = mkdtempSync(join(cache, "bench-smoke-"));
   const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
   await new Promise<void>((done, fail) => {
