@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BenchReport, Measured, Scenario } from "../../bench/report/bench-report.js";
 import { compileBench, runBench, type CompiledBench } from "./compiled-bench.js";
 
-let compiled: CompiledBench;
+let compiled: CompiledBench | undefined;
 const outDirs: string[] = [];
 
 beforeAll(async () => {
@@ -13,7 +13,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(() => {
-  compiled.remove();
+  compiled?.remove();
   for (const dir of outDirs) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -39,6 +39,7 @@ function wellFormed(scenario: Scenario): void {
 async function quickRun(args: string[]): Promise<{ report: BenchReport; markdown: string; stdout: string }> {
   const out = mkdtempSync(join(tmpdir(), "bench-smoke-out-"));
   outDirs.push(out);
+  if (compiled === undefined) throw new Error("the benchmark did not compile");
   const run = await runBench(compiled.runScript, ["--quick", "--out", out, ...args], 240_000);
   expect(run.stderr).not.toContain("bench failed");
   expect(run.code).toBe(0);
