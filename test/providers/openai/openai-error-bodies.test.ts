@@ -1,29 +1,15 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { createOpenAIProvider } from "../../../src/providers/openai/create-openai-provider.js";
-import type { Provider } from "../../../src/providers/provider.js";
-import { openAITestConfig, testApiKey } from "./openai-test-config.js";
+import { describe, expect, it } from "vitest";
+import { testApiKey } from "./openai-test-config.js";
 import { providerErrorOf } from "../../support/provider-error-of.js";
 import { streamUntilError } from "./stream-until-error.js";
-import { jsonHeaders, sseHeaders, startScriptedServer, type ScriptedServer, type ScriptedResponse } from "../../support/scripted-server.js";
+import { jsonHeaders, sseHeaders, type ScriptedResponse } from "../../support/scripted-server.js";
+import { chatRequest, chunk, scriptedOpenAIProvider } from "./scripted-openai-provider.js";
 import { openAISse } from "../../support/sse-framing.js";
 
-const chatRequest = { model: "gpt-test", messages: [{ role: "user" as const, content: "Hi" }] };
 const signal = new AbortController().signal;
 
-let server: ScriptedServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
-async function providerAnswering(response: ScriptedResponse): Promise<Provider> {
-  server = await startScriptedServer(response);
-  return createOpenAIProvider(openAITestConfig("openai", `${server.url}/v1`));
-}
-
-function chunk(choices: unknown[], usage: unknown = null): Record<string, unknown> {
-  return { id: "chatcmpl-9", object: "chat.completion.chunk", created: 1, model: "gpt-test-1", choices, usage };
-}
+const scripted = scriptedOpenAIProvider();
+const providerAnswering = scripted.answering;
 
 function errorBody(message: string, type: string | null, code: string | number | null, param: string | null = null): string {
   return JSON.stringify({ error: { message, type, param, code } });
