@@ -1,7 +1,6 @@
 import Anthropic from "@anthropic-ai/sdk";
 import type { ProviderConfig } from "../../config/config-schema.js";
-import { connectionPool } from "../connection-pool.js";
-import { pooledFetch } from "../pooled-fetch.js";
+import { sdkClientOptions } from "../sdk-client-options.js";
 import type { Provider } from "../provider.js";
 import { AnthropicProvider } from "./anthropic-provider.js";
 
@@ -15,10 +14,7 @@ export function createAnthropicProvider(config: ProviderConfig): Provider {
   const client = new Anthropic({
     apiKey: config.apiKey.reveal(),
     baseURL: config.baseUrl,
-    timeout: config.timeoutMs,
-    defaultHeaders: config.headers,
-    maxRetries: 0,
-    fetch: pooledFetch(connectionPool(config)),
+    ...sdkClientOptions(config),
   });
   return new AnthropicProvider(client, { name: config.name, defaultMaxTokens: config.defaultMaxTokens });
 }

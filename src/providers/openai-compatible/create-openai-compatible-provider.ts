@@ -1,7 +1,6 @@
 import { OpenAI } from "openai";
 import type { ProviderConfig } from "../../config/config-schema.js";
-import { connectionPool } from "../connection-pool.js";
-import { pooledFetch } from "../pooled-fetch.js";
+import { sdkClientOptions } from "../sdk-client-options.js";
 import type { Provider } from "../provider.js";
 import { OpenAIProvider } from "../openai/openai-provider.js";
 
@@ -23,10 +22,7 @@ export function createOpenAICompatibleProvider(config: ProviderConfig): Provider
     baseURL: config.baseUrl,
     organization: config.organization ?? null,
     project: config.project ?? null,
-    timeout: config.timeoutMs,
-    defaultHeaders: config.headers,
-    maxRetries: 0,
-    fetch: pooledFetch(connectionPool(config)),
+    ...sdkClientOptions(config),
   });
   return new OpenAIProvider({
     name: config.name,
