@@ -54,17 +54,23 @@ export function grpcCall(session: http2.ClientHttp2Session, spec: RequestSpec, o
   });
 }
 
+/** An HTTP/2 session to `url`, once connected; later session errors end its calls, not the process. */
+export async function connectHttp2(url: string): Promise<http2.ClientHttp2Session> {
+  const session = http2.connect(url);
+  await new Promise<void>((resolve, reject) => {
+    session.once("connect", () => resolve());
+    session.once("error", reject);
+  });
+  session.on("error", () => undefined);
+  return session;
+}
+
 /** One HTTP/2 connection per requester, one gRPC call at a time on it (h2load's `-m 1`). */
 export function grpcRequesters(url: string, spec: RequestSpec): RequesterFactory {
   return {
     driver: "node-http2",
     async open() {
-      const session = http2.connect(url);
-      await new Promise<void>((resolve, reject) => {
-        session.once("connect", () => resolve());
-        session.once("error", reject);
-      });
-      session.on("error", () => undefined);
+      const session = await connectHttp2(url);
       return {
         send: () => grpcCall(session, spec),
         close: () => session.destroy(),

@@ -1,11 +1,10 @@
-import http2 from "node:http2";
 import { fromBinary } from "@bufbuild/protobuf";
 import { StreamChatResponseSchema } from "../../gen/llm/v1/llm_service_pb.js";
 import type { RequestSpec } from "../setup/bench-payloads.js";
 import { EnvelopeReader, SseReader } from "./frame-readers.js";
 import { Http1Connection, http1RequestBytes } from "./http1-connection.js";
 import type { DriverName } from "./load-result.js";
-import { grpcCall } from "./node-requesters.js";
+import { connectHttp2, grpcCall } from "./node-requesters.js";
 
 /** When one stream's content arrived, relative to when it was sent. */
 export interface StreamTiming {
@@ -105,12 +104,7 @@ export function grpcStreams(url: string, spec: RequestSpec): StreamConnectionFac
   return {
     driver: "node-http2",
     async open() {
-      const session = http2.connect(url);
-      await new Promise<void>((resolve, reject) => {
-        session.once("connect", () => resolve());
-        session.once("error", reject);
-      });
-      session.on("error", () => undefined);
+      const session = await connectHttp2(url);
       return {
         async stream() {
           const clock = new ChunkClock();
