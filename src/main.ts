@@ -18,6 +18,20 @@ import { registerLLMService } from "./server/llm-service-handlers.js";
 import { LLMService } from "../gen/llm/v1/llm_service_pb.js";
 import { HealthCheckResponse_ServingStatus as Status } from "../gen/grpc/health/v1/health_pb.js";
 import { PriceTable } from "./usage/price-table.js";
+import { openUsageDatabase } from "./usage/usage-database.js";
+import { KeyStore } from "./auth/key-store.js";
+import { KeyRegistry } from "./auth/key-registry.js";
+import { AlertOutbox } from "./usage/alerts/alert-outbox.js";
+import { WebhookDispatcher } from "./usage/alerts/webhook-dispatcher.js";
+import { AlertCenter } from "./usage/alerts/alert-center.js";
+import { BudgetBook } from "./usage/budget-book.js";
+import { loadSpend } from "./usage/spend-loader.js";
+import { LedgerWriter } from "./usage/ledger-writer.js";
+import { CostControl } from "./usage/cost-control.js";
+import { queryUsage } from "./usage/usage-query.js";
+import { authInterceptor } from "./server/auth-interceptor.js";
+import { registerAdminService } from "./server/admin-service-handlers.js";
+import { AdminService } from "../gen/llm/v1/admin_service_pb.js";
 
 /** A gateway serving on its port. */
 export interface RunningGateway {
@@ -26,6 +40,8 @@ export interface RunningGateway {
   readonly url: string;
   readonly gateway: Gateway;
   readonly health: HealthRegistry;
+  /** Whether client keys are checked (an `auth` section is configured). */
+  readonly keysRequired: boolean;
   /** Drains in-flight calls (for the configured grace period) and stops. */
   close(): Promise<void>;
 }
@@ -56,12 +72,38 @@ export async function startGateway(config: GatewayConfig, logger?: Logger, env: 
   const adapters = new Map(await Promise.all(config.providers.map(async (p) => [p.name, await createProvider(p)] as const)));
   const health = new HealthRegistry();
   for (const p of config.providers) health.set(p.name, Status.SERVING);
-  const pipeline = composePipeline(config, adapters, (provider, status, error) => {
-    health.set(provider, status === "healthy" ? Status.SERVING : Status.NOT_SERVING);
-    logger?.warn({ provider, status, error: error?.message }, "provider health changed");
-  });
+
+  const db = openUsageDatabase(config.storage.sqlite.path);
+  const registry = config.auth === undefined ? undefined : new KeyRegistry(new KeyStore(db));
+  if (registry === undefined) logger?.warn("no auth section: client keys are not checked and anyone who reaches the port can call providers");
+  const outbox = new AlertOutbox(db);
+  const dispatcher = new WebhookDispatcher({ outbox, webhooks: config.alerts.webhooks, logger });
+  const alerts = new AlertCenter({ config: config.alerts, outbox, dispatcher, logger, onAlert: (alert) => telemetry.recordAlert(alert.type) });
+  const book = new BudgetBook({ maxWaitMs: config.budgets.maxWaitMs, onSpend: (spend) => alerts.budgetSpend(spend) }, loadSpend(db));
+  const ledger = new LedgerWriter(db, { flushIntervalMs: config.storage.sqlite.flushIntervalMs, maxBatch: config.storage.sqlite.maxBatch, logger });
+
+  const pipeline = composePipeline(
+    config,
+    adapters,
+    (provider, status, error) => {
+      health.set(provider, status === "healthy" ? Status.SERVING : Status.NOT_SERVING);
+      logger?.warn({ provider, status, error: error?.message }, "provider health changed");
+    },
+    (provider, model, to, from) => alerts.circuitChanged(provider, model, to, from),
+  );
   await pipeline.start();
-  const gateway = new Gateway(pipeline.router, new PriceTable(config.pricing.models));
+  const costs = new CostControl({
+    book,
+    prices: new PriceTable(config.pricing.models),
+    estimator: pipeline.estimator,
+    defaultMaxTokens: new Map(config.providers.map((p) => [p.name, p.defaultMaxTokens])),
+    tenantBudget: (tenant) => registry?.tenantBudget(tenant),
+    record: (record) => {
+      ledger.append(record);
+      alerts.requestEnded(record);
+    },
+  });
+  const gateway = new Gateway(pipeline.router, costs);
   const removeGauges = telemetry.registerGauges({
     queueDepth: () => pipeline.providers.map((p) => ({ limiter: p.limiter.name, depth: p.limiter.queued })),
     circuitStates: () => pipeline.providers.flatMap((p) => p.targets.map((t) => ({ provider: p.name, model: t.model, state: t.breaker.state }))),
@@ -71,7 +113,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger, env: 
     port: config.server.port,
     maxRequestBytes: config.server.maxRequestBytes,
     shutdownGraceMs: config.server.shutdownGraceMs,
-    interceptors: [telemetry.interceptor, errorInterceptor],
+    interceptors: [telemetry.interceptor, errorInterceptor, authInterceptor(registry)],
     routes: (r) => {
       registerLLMService(r, {
         gateway,
@@ -79,11 +121,23 @@ export async function startGateway(config: GatewayConfig, logger?: Logger, env: 
         clientHeader: config.pipeline.rateLimiting.clientHeader,
         observer: new RequestObserver(telemetry, config.telemetry.recordContent),
       });
+      registerAdminService(r, {
+        auth: config.auth === undefined || registry === undefined ? undefined : { adminKey: config.auth.adminKey, registry },
+        book,
+        modelNames: new Set(config.models.map((m) => m.name)),
+        usage: async (filter) => {
+          await costs.drain();
+          ledger.flush();
+          return queryUsage(db, filter);
+        },
+      });
       registerHealthService(r, health);
     },
   });
+  dispatcher.kick();
   health.set("", Status.SERVING);
   health.set(LLMService.typeName, Status.SERVING);
+  health.set(AdminService.typeName, Status.SERVING);
   const host = config.server.host === "0.0.0.0" || config.server.host === "::" ? "127.0.0.1" : config.server.host;
   logger?.info(
     {
@@ -100,10 +154,15 @@ export async function startGateway(config: GatewayConfig, logger?: Logger, env: 
     url: `http://${host}:${server.port}`,
     gateway,
     health,
+    keysRequired: registry !== undefined,
     close: async () => {
       health.shutdown();
       await server.close();
+      await costs.drain();
+      ledger.close();
+      await dispatcher.stop();
       await pipeline.stop();
+      db.close();
       removeGauges();
       await telemetry.shutdown();
     },

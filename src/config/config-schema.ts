@@ -10,6 +10,7 @@ import {
 } from "./pipeline-schema.js";
 import { providerTypes } from "./provider-type.js";
 import { telemetrySchema } from "./telemetry-schema.js";
+import { alertsSchema, authSchema, budgetsSchema, storageSchema } from "./cost-control-schema.js";
 import { Secret } from "./secret.js";
 
 const positiveInt = z.number().int().positive();
@@ -98,6 +99,11 @@ export const configSchema = z
     pipeline: pipelineSchema.prefault({}),
     providers: z.array(providerSchema).min(1),
     models: z.array(modelSchema).min(1),
+    /** Client keys and the admin key; absent, the gateway is open (see authSchema). */
+    auth: authSchema.optional(),
+    storage: storageSchema.prefault({}),
+    budgets: budgetsSchema.prefault({}),
+    alerts: alertsSchema.prefault({}),
     pricing: z
       .strictObject({
         /** Per upstream model name; wins over the shipped price table. */

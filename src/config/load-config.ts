@@ -16,7 +16,7 @@ export class ConfigError extends Error {
 }
 
 const envReference = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
-const secretKeys = new Set(["apiKey"]);
+const secretKeys = new Set(["apiKey", "adminKey"]);
 
 /** Reads, substitutes and validates a YAML config file. Throws ConfigError naming each bad field. */
 export function loadConfigFile(path: string, env: Environment = process.env): GatewayConfig {

@@ -27,15 +27,21 @@ function startRecord(provider: Provider, call: PolicyCall, context: CallContext)
   return record;
 }
 
+function maxTokensOf(call: PolicyCall): number | undefined {
+  return "maxTokens" in call.request ? call.request.maxTokens : undefined;
+}
+
 /**
  * Records every call that reaches the provider as an AttemptRecord in the call's trace: timing, time to first
  * chunk, usage, finish reason or error. Spans, metrics, logs and the `attempts` metadata are built from these
- * records. Calls without a context pass straight through.
+ * records. The call's account (when it has one) is asked before each attempt whether its budgets allow it,
+ * and bills each attempt when it ends. Calls without a context pass straight through.
  */
 export function withAttemptRecording(provider: Provider): Provider {
   return providerPolicy(provider, {
     async unary(call, signal, context, invoke) {
       if (!context) return invoke(signal, context);
+      await context.account?.beforeAttempt(provider.type, call.request.model, maxTokensOf(call), 0);
       const record = startRecord(provider, call, context);
       try {
         const result = await invoke(signal, context);
@@ -48,6 +54,7 @@ export function withAttemptRecording(provider: Provider): Provider {
         throw error;
       } finally {
         record.endedAt = now();
+        context.account?.bill(record, "");
       }
     },
 
@@ -56,16 +63,22 @@ export function withAttemptRecording(provider: Provider): Provider {
         yield* open(signal, context);
         return;
       }
+      const account = context.account;
+      await account?.beforeAttempt(provider.type, call.request.model, maxTokensOf(call), context.trace.deliveredText.length);
       const record = startRecord(provider, call, context);
+      let delivered = "";
       try {
         for await (const part of open(signal, context)) {
           if (part.type === "delta") {
             record.firstChunkAt ??= now();
             record.chunks += 1;
+            if (account) delivered += part.text;
           } else {
             record.responseModel = part.model;
             record.usage = part.usage;
             record.finishReason = part.finishReason;
+            record.endedAt = now();
+            account?.bill(record, part.usage.missing === true ? delivered : "");
           }
           yield part;
         }
@@ -75,6 +88,7 @@ export function withAttemptRecording(provider: Provider): Provider {
       } finally {
         record.endedAt = now();
         if (!record.usage && !record.error) record.error = { kind: "cancelled", message: "the consumer stopped reading" };
+        account?.bill(record, delivered);
       }
     },
   });

@@ -74,6 +74,8 @@ export class CircuitBreaker {
     readonly name: string,
     config: CircuitBreakerConfig,
     now: () => number = Date.now,
+    /** Told of every state change (alerts watch circuits opening and closing). */
+    private readonly onChange?: (to: CircuitState, from: CircuitState) => void,
   ) {
     this.#config = config;
     this.#now = now;
@@ -194,6 +196,7 @@ export class CircuitBreaker {
   }
 
   #transition(state: CircuitState): void {
+    const from = this.#state;
     this.#state = state;
     this.#epoch++;
     this.#probesStarted = 0;
@@ -203,6 +206,7 @@ export class CircuitBreaker {
       this.#consecutiveFailures = 0;
       this.#window = [];
     }
+    if (from !== state) this.onChange?.(state, from);
   }
 }
 

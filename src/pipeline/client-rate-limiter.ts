@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { RateLimitConfig, RateLimitingConfig } from "../config/pipeline-schema.js";
-import type { CallContext } from "../providers/call-context.js";
+import type { CallContext, CallerLimits } from "../providers/call-context.js";
 import { Reservation } from "./rate-limit-reservation.js";
 import type { RateLimitStore } from "./rate-limit-store.js";
 import { RateLimiter } from "./rate-limiter.js";
@@ -20,6 +20,14 @@ export interface ClientRateLimiterOptions {
 
 const defaultMaxClients = 10_000;
 
+/** The limits of `own` that are set. */
+function definedOf(own: CallerLimits): RateLimitConfig {
+  return {
+    ...(own.requestsPerMinute === undefined ? {} : { requestsPerMinute: own.requestsPerMinute }),
+    ...(own.tokensPerMinute === undefined ? {} : { tokensPerMinute: own.tokensPerMinute }),
+  };
+}
+
 /**
  * Per-client requests and tokens limits, applied by the gateway before routing: `clientOverrides[clientId]`
  * when set, else `perClient`. The anonymous client ("") and clients without limits are not limited (they get
@@ -37,10 +45,18 @@ export class ClientRateLimiter {
     this.#options = options;
   }
 
-  /** The limits that apply to a client; undefined when none does. */
-  limitsFor(clientId: string): RateLimitConfig | undefined {
+  /**
+   * The limits that apply to a client; undefined when none does. A client key's own limits (`own`) win over
+   * `clientOverrides`, which win over `perClient`; each limit left unset falls back to the next.
+   */
+  limitsFor(clientId: string, own?: CallerLimits): RateLimitConfig | undefined {
     if (clientId === "") return undefined;
-    const limits = this.#options.config.clientOverrides[clientId] ?? this.#options.config.perClient;
+    const overrides = this.#options.config.clientOverrides;
+    const configured = (Object.hasOwn(overrides, clientId) ? overrides[clientId] : undefined) ?? this.#options.config.perClient;
+    const limits =
+      own === undefined || (own.requestsPerMinute === undefined && own.tokensPerMinute === undefined)
+        ? configured
+        : { ...configured, ...definedOf(own) };
     if (limits === undefined) return undefined;
     return limits.requestsPerMinute === undefined && limits.tokensPerMinute === undefined ? undefined : limits;
   }
@@ -52,7 +68,7 @@ export class ClientRateLimiter {
    * call: `settle(usage)`, `settleFailure(error, deliveredOutputTokens)`, or `release()` when it made none.
    */
   acquire(clientId: string, estimate: TokenEstimate, signal: AbortSignal, context?: CallContext): Promise<Reservation> {
-    const limiter = this.#limiter(clientId);
+    const limiter = this.#limiter(clientId, context?.clientLimits);
     return limiter === undefined ? Promise.resolve(Reservation.none(estimate)) : limiter.acquire(estimate, signal, context);
   }
 
@@ -61,8 +77,8 @@ export class ClientRateLimiter {
     return `client:${createHash("sha256").update(clientId).digest("hex").slice(0, 16)}`;
   }
 
-  #limiter(clientId: string): RateLimiter | undefined {
-    const limits = this.limitsFor(clientId);
+  #limiter(clientId: string, own: CallerLimits | undefined): RateLimiter | undefined {
+    const limits = this.limitsFor(clientId, own);
     if (limits === undefined) return undefined;
     let limiter = this.#limiters.get(clientId);
     if (limiter === undefined) {

@@ -4,7 +4,7 @@ import type { ProviderType } from "../config/provider-type.js";
 import type { CallContext } from "../providers/call-context.js";
 import type { Provider } from "../providers/provider.js";
 import { withAttemptRecording } from "./attempt-recorder.js";
-import { CircuitBreaker, withCircuitBreaker } from "./circuit-breaker.js";
+import { CircuitBreaker, withCircuitBreaker, type CircuitState } from "./circuit-breaker.js";
 import { ClientRateLimiter } from "./client-rate-limiter.js";
 import { HealthChecker, type HealthListener, type HealthState } from "./health-checker.js";
 import { withRateLimit } from "./rate-limit-policy.js";
@@ -37,9 +37,14 @@ export interface ProviderRuntime {
   limiter: RateLimiter;
 }
 
+/** Told when a target's circuit changes state (alerts). */
+export type CircuitListener = (provider: string, model: string, to: CircuitState, from: CircuitState) => void;
+
 /** The composed pipeline: routes for the gateway, live state for ListProviders, and what must be stopped. */
 export interface ComposedPipeline {
   router: ModelRouter;
+  /** The token estimator every limiter shares (each prompt counted once); cost control estimates with it too. */
+  estimator: TokenEstimator;
   providers: readonly ProviderRuntime[];
   /** Loads tokenizers (so no request pays for it) and starts active health checks (those configured). */
   start(): Promise<void>;
@@ -58,6 +63,7 @@ export function composePipeline(
   config: GatewayConfig,
   adapters: ReadonlyMap<string, Provider>,
   onHealth?: HealthListener,
+  onCircuit?: CircuitListener,
 ): ComposedPipeline {
   const providerConfigs = new Map(config.providers.map((p) => [p.name, p]));
   const adapterOf = (name: string): Provider => {
@@ -95,7 +101,9 @@ export function composePipeline(
     if (!runtime) throw new Error(`no runtime for provider ${providerConfig.name}`);
     let target = runtime.targets.find((t) => t.model === model);
     if (!target) {
-      target = { model, breaker: new CircuitBreaker(`${providerConfig.name}/${model}`, providerConfig.circuitBreaker), stats: new TargetStats() };
+      const name = providerConfig.name;
+      const breaker = new CircuitBreaker(`${name}/${model}`, providerConfig.circuitBreaker, Date.now, (to, from) => onCircuit?.(name, model, to, from));
+      target = { model, breaker, stats: new TargetStats() };
       runtime.targets.push(target);
     }
     const attempt = withAttemptRecording(withTimeouts(adapterOf(providerConfig.name), providerConfig.timeouts));
@@ -127,6 +135,7 @@ export function composePipeline(
 
   return {
     router: new ModelRouter(routes),
+    estimator,
     providers: [...runtimes.values()],
     start: async () => {
       await TokenEstimator.preload(config.models.flatMap((m) => m.targets.map((t) => t.model)));

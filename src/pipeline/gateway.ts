@@ -1,5 +1,6 @@
 import type { ProviderType } from "../config/provider-type.js";
-import type { CallContext, CallTrace } from "../providers/call-context.js";
+import { keyAllowsModel, type ApiKeyRecord } from "../auth/api-key.js";
+import type { CallContext, CallerLimits, CallTrace } from "../providers/call-context.js";
 import type {
   ChatRequest,
   CompletionRequest,
@@ -11,7 +12,8 @@ import type {
   TokenUsage,
 } from "../providers/provider.js";
 import { ProviderError } from "../providers/provider-error.js";
-import type { PriceTable } from "../usage/price-table.js";
+import type { AccountCost, CallAccount } from "../usage/call-account.js";
+import type { Billable, Caller, CostControl } from "../usage/cost-control.js";
 import type { ModelRouter, Route } from "./model-router.js";
 
 /** What the server knows of the call a request belongs to. */
@@ -24,8 +26,10 @@ export interface GatewayCall {
   metadata: Readonly<Record<string, string>>;
   /** When the client's deadline passes (Date.now() ms); undefined when it set none. */
   deadline: number | undefined;
-  /** The caller's identity for per-client limits; "" when unknown. */
+  /** The caller's identity for per-client limits: its key id with keys on, else the client header; "" when unknown. */
   clientId: string;
+  /** The client key and tenant the call bills to. */
+  caller: Caller;
   /** Filled by the pipeline as it serves the call; read by telemetry when the request ends. */
   trace: CallTrace;
 }
@@ -62,85 +66,152 @@ interface Answer {
 }
 
 /**
- * The entry point of the provider layer for the RPC handlers: resolves a model name to its route (the
- * composed pipeline of src/pipeline/compose-pipeline.ts), calls it with a fresh CallContext, and adds cost
- * and metadata from what the pipeline recorded in the call's trace.
+ * The entry point of the provider layer for the RPC handlers: checks that the caller's key may use the model,
+ * resolves the model name to its route (the composed pipeline of src/pipeline/compose-pipeline.ts), opens the
+ * call's account (budget reservation; see CostControl), calls the route with a fresh CallContext, and adds
+ * cost and metadata from what the pipeline recorded in the call's trace and account.
  */
 export class Gateway {
   constructor(
     readonly router: ModelRouter,
-    private readonly prices: PriceTable,
+    private readonly costs: CostControl,
   ) {}
 
   chat(model: string, request: Unrouted<ChatRequest>, call: GatewayCall): Promise<GatewayGeneration> {
-    return this.#unary(model, call, (route, context) => route.chat({ ...request, model }, call.signal, context));
+    return this.#unary(model, call, { operation: "chat", request }, (route, context, maxTokens) =>
+      route.chat({ ...request, ...maxTokens, model }, call.signal, context),
+    );
   }
 
   complete(model: string, request: Unrouted<CompletionRequest>, call: GatewayCall): Promise<GatewayGeneration> {
-    return this.#unary(model, call, (route, context) => route.complete({ ...request, model }, call.signal, context));
+    return this.#unary(model, call, { operation: "text_completion", request }, (route, context, maxTokens) =>
+      route.complete({ ...request, ...maxTokens, model }, call.signal, context),
+    );
   }
 
   embed(model: string, request: Unrouted<EmbedRequest>, call: GatewayCall): Promise<GatewayEmbedding> {
-    return this.#unary(model, call, (route, context) => route.embed({ ...request, model }, call.signal, context));
+    return this.#unary(model, call, { operation: "embeddings", request }, (route, context) => route.embed({ ...request, model }, call.signal, context));
   }
 
   streamChat(model: string, request: Unrouted<ChatRequest>, call: GatewayCall): AsyncIterable<GatewayStreamPart> {
-    return this.#stream(model, call, (route, context) => route.streamChat({ ...request, model }, call.signal, context));
+    return this.#stream(model, call, { operation: "chat", request }, (route, context, maxTokens) =>
+      route.streamChat({ ...request, ...maxTokens, model }, call.signal, context),
+    );
   }
 
   streamComplete(model: string, request: Unrouted<CompletionRequest>, call: GatewayCall): AsyncIterable<GatewayStreamPart> {
-    return this.#stream(model, call, (route, context) => route.streamComplete({ ...request, model }, call.signal, context));
+    return this.#stream(model, call, { operation: "text_completion", request }, (route, context, maxTokens) =>
+      route.streamComplete({ ...request, ...maxTokens, model }, call.signal, context),
+    );
   }
 
   async #unary<R extends Answer>(
     model: string,
     call: GatewayCall,
-    invoke: (route: Provider, context: CallContext) => Promise<R>,
+    billable: Billable,
+    invoke: (route: Provider, context: CallContext, maxTokens: MaxTokens) => Promise<R>,
   ): Promise<R & { metadata: ServedMetadata }> {
     const started = performance.now();
-    const route = this.router.resolve(model);
-    const context = this.#context(call);
-    const result = await invoke(route.provider, context);
-    return { ...result, metadata: this.#metadata(route, result, context, call, started) };
+    const { route, context, account, maxTokens } = await this.#open(model, call, billable, false);
+    try {
+      const result = await invoke(route.provider, context, maxTokens);
+      const metadata = this.#metadata(route, result, await account.cost(), context, call, started);
+      this.costs.finish(account, { status: "ok", servedBy: context.trace.servedBy });
+      return { ...result, metadata };
+    } catch (error) {
+      this.costs.finish(account, { status: kindOf(error), servedBy: undefined });
+      throw error;
+    }
   }
 
   async *#stream(
     model: string,
     call: GatewayCall,
-    open: (route: Provider, context: CallContext) => AsyncIterable<StreamPart>,
+    billable: Billable,
+    open: (route: Provider, context: CallContext, maxTokens: MaxTokens) => AsyncIterable<StreamPart>,
   ): AsyncGenerator<GatewayStreamPart> {
     const started = performance.now();
-    const route = this.router.resolve(model);
-    const context = this.#context(call);
-    for await (const part of open(route.provider, context)) {
-      if (part.type === "delta") {
-        yield part;
-      } else {
-        yield { ...part, metadata: this.#metadata(route, part, context, call, started) };
-        return;
+    const { route, context, account, maxTokens } = await this.#open(model, call, billable, true);
+    let status = "cancelled";
+    try {
+      for await (const part of open(route.provider, context, maxTokens)) {
+        if (part.type === "delta") {
+          yield part;
+        } else {
+          const metadata = this.#metadata(route, part, await account.cost(), context, call, started);
+          status = "ok";
+          yield { ...part, metadata };
+          return;
+        }
       }
+      status = "unavailable";
+      throw new ProviderError({ kind: "unavailable", provider: route.name, message: `${route.name}: stream ended before it completed` });
+    } catch (error) {
+      status = kindOf(error);
+      throw error;
+    } finally {
+      this.costs.finish(account, { status, servedBy: status === "ok" ? context.trace.servedBy : undefined });
     }
-    throw new ProviderError({ kind: "unavailable", provider: route.name, message: `${route.name}: stream ended before it completed` });
   }
 
-  #context(call: GatewayCall): CallContext {
-    return { deadline: call.deadline, clientId: call.clientId, trace: call.trace };
+  async #open(model: string, call: GatewayCall, billable: Billable, stream: boolean): Promise<Opened> {
+    const key = call.caller.key;
+    if (key !== undefined && !keyAllowsModel(key, model)) {
+      throw new ProviderError({ kind: "permission_denied", provider: "", message: `key ${key.id} may not use model "${model}"` });
+    }
+    const route = this.router.resolve(model);
+    const { account, maxTokens } = await this.costs.open(
+      { requestId: call.requestId, model, stream, startedAt: Date.now() },
+      call.caller,
+      route,
+      billable,
+      call.signal,
+      call.deadline,
+    );
+    const context: CallContext = {
+      deadline: call.deadline,
+      clientId: call.clientId,
+      trace: call.trace,
+      account,
+      ...(key === undefined ? {} : { clientLimits: limitsOf(key) }),
+    };
+    return { route, context, account, maxTokens: maxTokens === undefined ? {} : { maxTokens } };
   }
 
-  #metadata(route: Route, result: Answer, context: CallContext, call: GatewayCall, started: number): ServedMetadata {
+  #metadata(route: Route, result: Answer, cost: AccountCost, context: CallContext, call: GatewayCall, started: number): ServedMetadata {
     const served = context.trace.servedBy ?? route.targets[0];
-    const providerType = served?.providerType ?? route.provider.type;
-    const cost = this.prices.cost(providerType, served ? [result.model, served.model] : [result.model], result.usage);
     return {
       provider: served?.provider ?? route.provider.name,
-      providerType,
+      providerType: served?.providerType ?? route.provider.type,
       model: result.model,
       latencyMs: Math.round(performance.now() - started),
       attempts: context.trace.attempts,
       requestId: call.requestId,
       providerRequestId: result.providerRequestId,
       costMicros: cost.micros,
-      costUnknown: !cost.known,
+      costUnknown: cost.unknown,
     };
   }
+}
+
+/** The max_tokens the gateway sets on a request (empty: the request's own stands). */
+type MaxTokens = { maxTokens?: number };
+
+interface Opened {
+  route: Route;
+  context: CallContext;
+  account: CallAccount;
+  maxTokens: MaxTokens;
+}
+
+/** A request's ending for the ledger: its error kind ("internal" for anything but a ProviderError). */
+function kindOf(error: unknown): string {
+  return error instanceof ProviderError ? error.kind : "internal";
+}
+
+function limitsOf(key: ApiKeyRecord): CallerLimits {
+  return {
+    ...(key.requestsPerMinute === undefined ? {} : { requestsPerMinute: key.requestsPerMinute }),
+    ...(key.tokensPerMinute === undefined ? {} : { tokensPerMinute: key.tokensPerMinute }),
+  };
 }

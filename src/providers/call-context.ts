@@ -78,6 +78,23 @@ export class CallTrace {
 }
 
 /**
+ * The money side of a call, told about each attempt by the attempt recorder: before it (to top up the budget
+ * reservation to what the attempt can cost) and after it (to bill what the provider may charge).
+ */
+export interface AttemptAccount {
+  /** Resolves when the attempt fits the call's budgets; throws `budget_exceeded` otherwise. */
+  beforeAttempt(providerType: ProviderType, model: string, maxTokens: number | undefined, extraPromptChars: number): Promise<void>;
+  /** Bills an ended attempt (a stream's delivered text, for one that broke before reporting usage). */
+  bill(record: AttemptRecord, deliveredText: string): void;
+}
+
+/** Per-caller rate limits that replace pipeline.rateLimiting's for this call (a client key's own). */
+export interface CallerLimits {
+  requestsPerMinute?: number;
+  tokensPerMinute?: number;
+}
+
+/**
  * What a provider call knows of its caller beyond the AbortSignal. Adapters ignore it; pipeline policies read
  * the deadline (never retry or queue past it), the client identity (per-client limits) and write the trace.
  */
@@ -86,6 +103,10 @@ export interface CallContext {
   deadline: number | undefined;
   /** The caller's identity for per-client limits; "" when unknown. */
   clientId: string;
+  /** The caller's own limits (a client key's), when it has them. */
+  clientLimits?: CallerLimits | undefined;
+  /** Bills the call's attempts and holds its budgets; absent for calls outside an RPC. */
+  account?: AttemptAccount | undefined;
   trace: CallTrace;
 }
 

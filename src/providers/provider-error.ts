@@ -32,6 +32,12 @@ export type ProviderErrorKind =
   | "queue_full"
   /** The caller cancelled or its deadline passed. */
   | "cancelled"
+  /** The caller sent no client key, or one the gateway does not know or has revoked. */
+  | "unauthenticated"
+  /** The caller's key may not use the model it asked for. */
+  | "permission_denied"
+  /** The call could push the key's or the tenant's spend past its budget: it was not made. */
+  | "budget_exceeded"
   /** Anything else: a bug or an answer the adapter could not read. */
   | "internal";
 

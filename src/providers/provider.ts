@@ -59,6 +59,11 @@ export interface TokenUsage {
   cachedPromptTokens: number;
   /** Input tokens written to the provider's prompt cache (Anthropic's cache_creation_input_tokens). */
   cacheWriteTokens: number;
+  /**
+   * Set when the provider reported no usage at all (some OpenAI-compatible servers): the zeros are unknown,
+   * not free, and the ledger bills such an answer as unknown (or, for a stream, counts its text).
+   */
+  missing?: true;
 }
 
 /** What a provider answered to a unary chat or completion call. */

@@ -22,6 +22,9 @@ export const codeForKind: Readonly<Record<ProviderErrorKind, Code>> = {
   circuit_open: Code.Unavailable,
   queue_full: Code.ResourceExhausted,
   cancelled: Code.Canceled,
+  unauthenticated: Code.Unauthenticated,
+  permission_denied: Code.PermissionDenied,
+  budget_exceeded: Code.ResourceExhausted,
   internal: Code.Internal,
 };
 

@@ -10,6 +10,7 @@ import {
 import type { ProviderRuntime } from "../pipeline/compose-pipeline.js";
 import type { Gateway, GatewayCall, GatewayStreamPart } from "../pipeline/gateway.js";
 import { CallTrace } from "../providers/call-context.js";
+import { callerKey } from "./auth-interceptor.js";
 import type { RequestObserver } from "./request-observer.js";
 import { requireModel, toChatMessages, toDimensions, toEmbedInputs, toGenerationOptions } from "./request-validation.js";
 import { toWireFinishReason, toWireMetadata, toWireProviderStatus, toWireUsage } from "./wire-conversions.js";
@@ -22,7 +23,7 @@ export interface LLMServiceDeps {
   gateway: Gateway;
   /** Live provider state, for ListProviders. */
   providers: readonly ProviderRuntime[];
-  /** The request header carrying the caller's identity, until API keys do. */
+  /** The request header carrying the caller's identity while key checking is off. */
   clientHeader: string;
   /** Reports each finished request to telemetry. */
   observer: RequestObserver;
@@ -30,18 +31,22 @@ export interface LLMServiceDeps {
 
 /**
  * The call context the gateway needs, from the RPC's context: the client's deadline (from grpc-timeout or
- * connect-timeout-ms), its identity, its tags. The request id also goes back as a header.
+ * connect-timeout-ms), its identity, its tags. With key checking on, the client key authenticated by
+ * authInterceptor is the identity (its id for per-client limits, its tenant for billing), and neither the
+ * client header nor the `tenant` metadata entry is trusted. The request id also goes back as a header.
  */
 function gatewayCall(context: HandlerContext, metadata: Record<string, string>, clientHeader: string): GatewayCall {
   const requestId = randomUUID();
   context.responseHeader.set(requestIdHeader, requestId);
   const remainingMs = context.timeoutMs();
+  const key = context.values.get(callerKey);
   return {
     requestId,
     signal: context.signal,
     metadata,
     deadline: remainingMs === undefined ? undefined : Date.now() + remainingMs,
-    clientId: context.requestHeader.get(clientHeader) ?? "",
+    clientId: key === undefined ? (context.requestHeader.get(clientHeader) ?? "") : key.id,
+    caller: key === undefined ? { keyId: "", tenant: metadata["tenant"] ?? "", key } : { keyId: key.id, tenant: key.tenant, key },
     trace: new CallTrace(),
   };
 }

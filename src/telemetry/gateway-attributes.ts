@@ -9,6 +9,9 @@ export const gatewayAttributes = {
   model: "llm_gateway.model",
   requestId: "llm_gateway.request_id",
   tenant: "llm_gateway.tenant",
+  /** The client key's id (never its secret). */
+  keyId: "llm_gateway.key_id",
+  alertType: "llm_gateway.alert.type",
   clientId: "llm_gateway.client_id",
   stream: "llm_gateway.stream",
   servedProvider: "llm_gateway.served.provider",

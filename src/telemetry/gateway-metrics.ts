@@ -29,7 +29,7 @@ export interface GaugeSources {
 
 /** What metric recording needs besides the summary. */
 export interface MetricOptions {
-  /** Add `llm_gateway.tenant` to cost and token metrics (one series per tenant). */
+  /** Add `llm_gateway.tenant` and `llm_gateway.key_id` to cost and token metrics (one series per tenant and key). */
   byTenant: boolean;
   endpoints: ReadonlyMap<string, ProviderEndpoint>;
 }
@@ -54,6 +54,7 @@ export class GatewayMetrics {
   readonly #fallbacks: Counter;
   readonly #streamContinuations: Counter;
   readonly #queueWait: Histogram;
+  readonly #alerts: Counter;
 
   constructor(
     private readonly meter: Meter,
@@ -93,11 +94,19 @@ export class GatewayMetrics {
     });
     this.#queueWait = seconds("llm_gateway.queue.wait", "Time requests waited in a rate-limit queue.", overheadBuckets);
     this.inFlight = meter.createUpDownCounter("llm_gateway.requests.in_flight", { description: "RPCs being served.", unit: "{request}" });
+    this.#alerts = meter.createCounter("llm_gateway.alerts", { description: "Alerts raised, by type.", unit: "{alert}" });
+  }
+
+  /** Counts a raised alert by its type (budget_threshold, circuit_opened, circuit_closed, error_rate). */
+  recordAlert(type: string): void {
+    this.#alerts.add(1, { [gw.alertType]: type });
   }
 
   /** Records a finished request: its attempts, events, status, cost and latency split. */
   recordRequest(summary: RequestSummary): void {
-    const tenant: Attributes = this.options.byTenant && summary.tenant !== "" ? { [gw.tenant]: summary.tenant } : {};
+    const tenant: Attributes = !this.options.byTenant
+      ? {}
+      : { ...(summary.tenant === "" ? {} : { [gw.tenant]: summary.tenant }), ...(summary.keyId === "" ? {} : { [gw.keyId]: summary.keyId }) };
     for (const event of summary.trace.events) {
       switch (event.type) {
         case "attempt":

@@ -32,7 +32,7 @@ export function requestLogLine(summary: RequestSummary, spanContext: SpanContext
     ...(isSpanContextValid(spanContext) ? { traceId: spanContext.traceId, spanId: spanContext.spanId } : {}),
     rpc: summary.rpc,
     tenant: summary.tenant,
-    clientId: summary.clientId,
+    ...(summary.keyId === "" ? { clientId: summary.clientId } : { keyId: summary.keyId }),
     model: summary.model,
     provider: servedBy?.provider,
     providerModel: servedBy?.model,

@@ -111,7 +111,8 @@ function rpcAttributes(summary: RequestSummary): Attributes {
     [gw.costUnknown]: summary.costUnknown,
   };
   if (summary.tenant !== "") attributes[gw.tenant] = summary.tenant;
-  if (summary.clientId !== "") attributes[gw.clientId] = summary.clientId;
+  if (summary.keyId !== "") attributes[gw.keyId] = summary.keyId;
+  else if (summary.clientId !== "") attributes[gw.clientId] = summary.clientId;
   if (summary.errorKind !== undefined) attributes[gw.errorKind] = summary.errorKind;
   const servedBy = summary.trace.servedBy;
   if (servedBy !== undefined) {

@@ -27,7 +27,9 @@ export interface RequestSummary {
   model: string;
   /** The caller's identity ("" when unknown). */
   clientId: string;
-  /** The `tenant` entry of the request metadata ("" when absent). */
+  /** The client key's id ("" when key checking is off). */
+  keyId: string;
+  /** The client key's tenant; with keys off, the `tenant` entry of the request metadata ("" when absent). */
   tenant: string;
   /** The gRPC status the client gets: 0 for OK, else a connect Code. */
   code: Code | 0;

@@ -138,6 +138,11 @@ export class Telemetry {
     }
   }
 
+  /** Counts a raised alert (the alert's log line is written by whoever raised it). */
+  recordAlert(type: string): void {
+    this.#metrics?.recordAlert(type);
+  }
+
   /** Registers the queue-depth and circuit-state gauge callbacks; returns a function that removes them. */
   registerGauges(sources: GaugeSources): () => void {
     return this.#metrics?.registerGauges(sources) ?? (() => {});

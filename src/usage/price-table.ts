@@ -33,8 +33,8 @@ const unknownCost: Cost = { micros: 0n, picos: 0n, known: false };
 
 /**
  * Prices per model, from the shipped price list (src/usage/prices.json, dated) overlaid with the config's
- * `pricing.models`. Dated model names (`gpt-4o-2024-08-06`, `claude-sonnet-4-20250514`) take the price of
- * their longest listed prefix. All arithmetic is integer: money is never a float that gets added up.
+ * `pricing.models`. Dated snapshots (`gpt-4o-2024-08-06`, `claude-sonnet-4-20250514`) take the price of
+ * their model; any other name without a price of its own has none (`o3-pro` is not `o3`). All arithmetic is integer: money is never a float that gets added up.
  */
 export class PriceTable {
   /** The date of the shipped price list. */
@@ -83,22 +83,27 @@ export class PriceTable {
   }
 
   #lookup(providerType: ProviderType, model: string): TokenPrice | undefined {
-    const override = longestPrefix(this.#overrides, model);
+    const override = snapshotPrice(this.#overrides, model);
     if (override) return override;
     const family = familyOf[providerType];
     const list = family === undefined ? undefined : this.#families.get(family);
-    return list ? longestPrefix(list, model) : undefined;
+    return list ? snapshotPrice(list, model) : undefined;
   }
 }
 
-function longestPrefix(prices: ReadonlyMap<string, TokenPrice>, model: string): TokenPrice | undefined {
+/** A dated snapshot's suffix: `-2024-08-06`, `-20250514`, `-0613`, or `-latest`. */
+const snapshotSuffix = /-(\d{4}-\d{2}-\d{2}|\d{8}|\d{4}|latest)$/;
+
+/**
+ * The price of `model` itself or of the model it is a dated snapshot of (`gpt-4o-2024-08-06` is `gpt-4o`,
+ * `claude-sonnet-4-20250514` is `claude-sonnet-4`). Any other suffix is another model (`o3-pro` is not
+ * `o3`, `gpt-4o-mini` is not `gpt-4o`): without a price of its own it has none.
+ */
+function snapshotPrice(prices: ReadonlyMap<string, TokenPrice>, model: string): TokenPrice | undefined {
   const exact = prices.get(model);
   if (exact) return exact;
-  let best: string | undefined;
-  for (const name of prices.keys()) {
-    if (model.startsWith(`${name}-`) && (best === undefined || name.length > best.length)) best = name;
-  }
-  return best === undefined ? undefined : prices.get(best);
+  const base = model.replace(snapshotSuffix, "");
+  return base === model ? undefined : prices.get(base);
 }
 
 function toTokenPrice(price: { input: number; output?: number | null; cachedInput?: number; cacheWrite?: number }): TokenPrice {

@@ -35,6 +35,7 @@ describe("grpc.health.v1.Health", () => {
     expect(Object.fromEntries(Object.entries(list.statuses).map(([k, v]) => [k, v.status]))).toEqual({
       "": Status.SERVING,
       "llm.v1.LLMService": Status.SERVING,
+      "llm.v1.AdminService": Status.SERVING,
       openai: Status.SERVING,
       "azure-east": Status.SERVING,
       claude: Status.SERVING,

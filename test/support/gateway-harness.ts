@@ -67,6 +67,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     {
       server: { host: "127.0.0.1", port: 0, shutdownGraceMs: 200, ...options.server },
       logging: { level: "silent" },
+      storage: { sqlite: { path: ":memory:" } },
       pipeline: options.pipeline ?? {},
       telemetry: options.telemetry ?? {},
       providers: [

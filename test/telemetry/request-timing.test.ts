@@ -20,6 +20,7 @@ const summary = (events: AttemptRecord[], extra: Partial<RequestSummary> = {}): 
   requestId: "r",
   model: "m",
   clientId: "",
+  keyId: "",
   tenant: "",
   code: 0,
   startedAt: t,

@@ -9,11 +9,14 @@ export interface OpenAIWireUsage {
 }
 
 /**
- * Domain usage from an OpenAI-style `usage` object; zero usage when the answer had none (some
- * OpenAI-compatible servers omit it). OpenAI's prompt_tokens already includes cached tokens, and the
+ * Domain usage from an OpenAI-style `usage` object; zero usage marked `missing` when the answer had
+ * none (some OpenAI-compatible servers omit it). OpenAI's prompt_tokens already includes cached tokens, and the
  * family has no cache writes.
  */
 export function openAIUsage(usage: OpenAIWireUsage | null | undefined): TokenUsage {
+  if (usage === null || usage === undefined) {
+    return { promptTokens: 0, completionTokens: 0, totalTokens: 0, cachedPromptTokens: 0, cacheWriteTokens: 0, missing: true };
+  }
   const promptTokens = usage?.prompt_tokens ?? 0;
   const completionTokens = usage?.completion_tokens ?? 0;
   return {

@@ -26,7 +26,7 @@ afterEach(async () => {
 });
 
 describe("OpenAI-compatible servers", () => {
-  it("accept a stream that has a finish reason but no usage chunk, with zero usage", async () => {
+  it("accept a stream that has a finish reason but no usage chunk, with zero usage marked missing", async () => {
     server = await startScriptedServer(streamOf([chunk("Hi", null), chunk(" there", "stop")]));
     const provider = createOpenAICompatibleProvider(openAITestConfig("openai-compatible", `${server.url}/v1`));
     const parts = await collectStream(provider.streamChat(chatRequest, signal));
@@ -35,7 +35,7 @@ describe("OpenAI-compatible servers", () => {
       type: "finish",
       id: "c-1",
       finishReason: "stop",
-      usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, cachedPromptTokens: 0, cacheWriteTokens: 0 },
+      usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, cachedPromptTokens: 0, cacheWriteTokens: 0, missing: true },
       model: "llama-3",
       providerRequestId: undefined,
     });

@@ -65,6 +65,7 @@ export async function startTracedService(telemetry: Telemetry, scenarios: Record
       requestId: `req-${request.model}`,
       model: request.model,
       clientId: context.requestHeader.get("x-client-id") ?? "",
+      keyId: "",
       tenant: request.metadata["tenant"] ?? "",
       code: scenario.failure?.code ?? 0,
       ...(scenario.failure === undefined ? {} : { errorKind: scenario.failure.kind }),
