@@ -1,6 +1,7 @@
 import { createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { LLMService } from "../../gen/llm/v1/llm_service_pb.js";
+import { AdminService } from "../../gen/llm/v1/admin_service_pb.js";
 import type { Logger } from "pino";
 import { parseConfigObject } from "../../src/config/load-config.js";
 import { telemetryEnv } from "../../src/config/telemetry-env.js";
@@ -22,6 +23,8 @@ export interface Harness {
   connectJson: Client<typeof LLMService>;
   /** gRPC-Web over HTTP/1.1. */
   grpcWeb: Client<typeof LLMService>;
+  /** AdminService over gRPC (send the admin key as `authorization: Bearer <key>` per call). */
+  admin: Client<typeof AdminService>;
   close(): Promise<void>;
 }
 
@@ -43,6 +46,16 @@ export interface HarnessOptions {
   logger?: Logger;
   /** OTEL_* settings (none: telemetry off). */
   otelEnv?: Record<string, string>;
+  /** Turns key checking on with this admin key (the config's `auth.adminKey`). */
+  adminKey?: string;
+  /** The SQLite database (default `:memory:`); a file path keeps keys, ledger and alert state across restarts. */
+  databasePath?: string;
+  /** The config's `alerts` section. */
+  alerts?: Record<string, unknown>;
+  /** The config's `budgets` section. */
+  budgets?: Record<string, unknown>;
+  /** The config's `pricing.models`. */
+  prices?: Record<string, unknown>;
 }
 
 /**
@@ -67,7 +80,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     {
       server: { host: "127.0.0.1", port: 0, shutdownGraceMs: 200, ...options.server },
       logging: { level: "silent" },
-      storage: { sqlite: { path: ":memory:" } },
+      storage: { sqlite: { path: options.databasePath ?? ":memory:" } },
+      ...(options.adminKey === undefined ? {} : { auth: { adminKey: "${ADMIN_KEY}" } }),
+      ...(options.alerts === undefined ? {} : { alerts: options.alerts }),
+      ...(options.budgets === undefined ? {} : { budgets: options.budgets }),
+      ...(options.prices === undefined ? {} : { pricing: { models: options.prices } }),
       pipeline: options.pipeline ?? {},
       telemetry: options.telemetry ?? {},
       providers: [
@@ -88,7 +105,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         ...(options.extraModels ?? []),
       ].map((model) => ({ ...model, ...options.modelDefaults })),
     },
-    { env: { KEY: testKey, WRONG_KEY: wrongKey } },
+    { env: { KEY: testKey, WRONG_KEY: wrongKey, ...(options.adminKey === undefined ? {} : { ADMIN_KEY: options.adminKey }) } },
   );
   const gateway = await startGateway(config, options.logger, telemetryEnv(options.otelEnv ?? {}));
   return {
@@ -97,6 +114,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     grpc: createClient(LLMService, createGrpcTransport({ baseUrl: gateway.url })),
     connectJson: createClient(LLMService, createConnectTransport({ baseUrl: gateway.url, httpVersion: "1.1", useBinaryFormat: false })),
     grpcWeb: createClient(LLMService, createGrpcWebTransport({ baseUrl: gateway.url, httpVersion: "1.1" })),
+    admin: createClient(AdminService, createGrpcTransport({ baseUrl: gateway.url })),
     async close() {
       await gateway.close();
       await emulator.close();
