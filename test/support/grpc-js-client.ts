@@ -70,8 +70,8 @@ export function collect<T>(stream: grpc.ClientReadableStream<T>): Promise<T[]> {
 }
 
 /** Promisified unary Chat. */
-export function chat(client: GrpcJsLLMService, request: JsMessage, options: grpc.CallOptions = {}): Promise<JsMessage> {
+export function chat(client: GrpcJsLLMService, request: JsMessage, options: grpc.CallOptions = {}, metadata = new grpc.Metadata()): Promise<JsMessage> {
   return new Promise((resolve, reject) => {
-    client.Chat(request, new grpc.Metadata(), options, (error, response) => (error ? reject(error) : resolve(response ?? {})));
+    client.Chat(request, metadata, options, (error, response) => (error ? reject(error) : resolve(response ?? {})));
   });
 }
