@@ -805,7 +805,7 @@ export type ErrorDetail = Message$1<"llm.v1.ErrorDetail"> & {
   /**
    * The gateway's error kind: rate_limited, quota_exceeded, overloaded, unavailable, timeout, auth,
    * invalid_request, context_length, content_filter, not_found, unsupported, circuit_open, queue_full,
-   * cancelled, internal.
+   * cancelled, unauthenticated, permission_denied, budget_exceeded, internal.
    *
    * @generated from field: string kind = 1;
    */
@@ -1018,10 +1018,14 @@ export const HealthStateSchema: GenEnum<HealthState> = /*@__PURE__*/
  * its request. buf.yaml therefore exempts this file from RPC_REQUEST_STANDARD_NAME and
  * RPC_REQUEST_RESPONSE_UNIQUE.
  *
- * Errors are gRPC status codes: INVALID_ARGUMENT (bad request, context length exceeded, content filtered),
- * NOT_FOUND (unknown model), RESOURCE_EXHAUSTED (rate limited), UNAVAILABLE (provider overloaded or down),
- * DEADLINE_EXCEEDED, CANCELED, UNIMPLEMENTED (operation the model's provider does not offer) and INTERNAL
- * (for example a provider rejecting the gateway's own credentials). Each error carries an ErrorDetail.
+ * With key checking on (see AdminService), every call needs `authorization: Bearer <client key>`.
+ *
+ * Errors are gRPC status codes: UNAUTHENTICATED (no valid client key), PERMISSION_DENIED (a model the key may
+ * not use), INVALID_ARGUMENT (bad request, context length exceeded, content filtered), NOT_FOUND (unknown
+ * model), RESOURCE_EXHAUSTED (rate limited, or over a key's or tenant's budget), UNAVAILABLE (provider
+ * overloaded or down), DEADLINE_EXCEEDED, CANCELED, UNIMPLEMENTED (operation the model's provider does not
+ * offer) and INTERNAL (for example a provider rejecting the gateway's own credentials). Each error carries an
+ * ErrorDetail.
  *
  * @generated from service llm.v1.LLMService
  */
