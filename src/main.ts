@@ -98,10 +98,8 @@ export async function startGateway(config: GatewayConfig, logger?: Logger, env: 
     estimator: pipeline.estimator,
     defaultMaxTokens: new Map(config.providers.map((p) => [p.name, p.defaultMaxTokens])),
     tenantBudget: (tenant) => registry?.tenantBudget(tenant),
-    record: (record) => {
-      ledger.append(record);
-      alerts.requestEnded(record);
-    },
+    record: (record) => ledger.append(record),
+    ended: (model, status) => alerts.requestEnded(model, status),
   });
   const gateway = new Gateway(pipeline.router, costs);
   const removeGauges = telemetry.registerGauges({
@@ -190,7 +188,13 @@ export async function runDemo(print: Print): Promise<void> {
 const usage = `usage:
   llm-gateway serve --config FILE [--port N]   serve the gateway
   llm-gateway emulator [--port N]              serve the provider emulator (OpenAI, Azure, Anthropic APIs)
-  llm-gateway demo                             emulator + gateway + a client that shows each RPC`;
+  llm-gateway demo                             emulator + gateway + a client that shows each RPC
+  llm-gateway keys create --tenant T --name N [--models a,b] [--budget USD] [--period total|day|month] [--rpm N] [--tpm N]
+  llm-gateway keys list [--tenant T] [--all]    list client keys (--all: revoked ones too)
+  llm-gateway keys revoke ID                    revoke a client key
+  llm-gateway usage [--by model,day] [--since 7d] [--until TIME] [--tenant T] [--key ID] [--model M] [--provider P]
+                                               requests, tokens and cost from the usage ledger
+  keys and usage call a running gateway: --url URL (default http://127.0.0.1:50051), admin key from LLM_GATEWAY_ADMIN_KEY`;
 
 /** Stops `close` on the first SIGTERM or SIGINT and exits; a second signal exits at once. */
 function onSignals(logger: Logger, close: () => Promise<void>): void {
@@ -215,8 +219,16 @@ function onSignals(logger: Logger, close: () => Promise<void>): void {
   process.once("SIGINT", stop);
 }
 
-/** The command line: `serve`, `emulator` and `demo`. Returns the process exit code for commands that end. */
+/** The command line: `serve`, `emulator`, `demo`, and the admin commands `keys` and `usage`. Returns the process exit code for commands that end. */
 export async function main(argv: readonly string[]): Promise<number | undefined> {
+  // The admin commands parse their own flags, which the shared parseArgs below would reject.
+  const cli = { print: (text: string) => void process.stdout.write(text), printError: (text: string) => void process.stderr.write(text) };
+  switch (argv[0]) {
+    case "keys":
+      return (await import("./cli/keys-command.js")).runKeysCommand(argv.slice(1), cli);
+    case "usage":
+      return (await import("./cli/usage-command.js")).runUsageCommand(argv.slice(1), cli);
+  }
   const { positionals, values } = parseArgs({
     args: [...argv],
     allowPositionals: true,

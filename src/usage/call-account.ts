@@ -67,6 +67,11 @@ export class CallAccount {
     private readonly deadline: number | undefined,
   ) {}
 
+  /** The model name the client asked for. */
+  get model(): string {
+    return this.identity.model;
+  }
+
   /** Whether any budget applies (then attempts are priced before they are made). */
   get budgeted(): boolean {
     return this.hold.held.length > 0;

@@ -40,6 +40,8 @@ export interface CostControlOptions {
   tenantBudget(tenant: string): Budget | undefined;
   /** Receives every finished request that reached a provider. */
   record(record: LedgerRecord): void;
+  /** Told of every finished request, whether or not it reached a provider (a model's error rate). */
+  ended?(model: string, status: string): void;
 }
 
 /** A call's account and the max_tokens to send (set by the gateway when a budget needs a bound). */
@@ -62,6 +64,7 @@ export class CostControl {
 
   /** Finishes a call's account (settles its budgets, queues its ledger record), tracked until done. */
   finish(account: CallAccount, outcome: AccountOutcome): void {
+    this.options.ended?.(account.model, outcome.status);
     const done = account.finish(outcome).finally(() => this.#finishing.delete(done));
     this.#finishing.add(done);
   }

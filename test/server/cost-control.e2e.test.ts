@@ -88,6 +88,18 @@ describe("client keys through the gateway", () => {
   });
 });
 
+describe("per-key rate limits", () => {
+  it("limit each key by its own RPM, whatever x-client-id says, and leave other keys alone", async () => {
+    const limited = await createKey(h, { requestsPerMinute: 2 });
+    const other = await createKey(h);
+    const call = (secret: string, client: string) =>
+      settle(h.grpc.chat(chatRequest(models.openai, "hi"), { headers: { authorization: `Bearer ${secret}`, "x-client-id": client }, timeoutMs: 300 }));
+    const outcomes = [await call(limited.secret, "a"), await call(limited.secret, "b"), await call(limited.secret, "c")];
+    expect(outcomes.map((o) => ("ok" in o ? "ok" : `${o.error.code}:${kindOf(o.error)}`))).toEqual(["ok", "ok", `${Code.ResourceExhausted}:queue_full`]);
+    expect("ok" in (await call(other.secret, "a"))).toBe(true);
+  });
+});
+
 describe("budgets through the gateway", () => {
   it("never lets 64 concurrent calls overspend a budget that allows 10 answers, and leaves less than one answer unused", async () => {
     const probe = await createKey(h);

@@ -4,7 +4,6 @@ import type { AlertsConfig } from "../../config/cost-control-schema.js";
 import type { CircuitState } from "../../pipeline/circuit-breaker.js";
 import type { BudgetSpend } from "../budget-book.js";
 import { formatMicros, periodAdjective } from "../budget-period.js";
-import type { LedgerRecord } from "../ledger-record.js";
 import type { AlertOutbox } from "./alert-outbox.js";
 import type { Alert, AlertEnvelope } from "./alert.js";
 import type { WebhookDispatcher } from "./webhook-dispatcher.js";
@@ -80,16 +79,16 @@ export class AlertCenter {
     else if (to === "closed" && from !== "closed") this.#raise({ type: "circuit_closed", provider, model }, `circuit of ${provider}/${model} closed again`);
   }
 
-  /** A request ended: feeds its model's error-rate window. */
-  requestEnded(record: Pick<LedgerRecord, "model" | "status" | "endedAt">): void {
+  /** A request ended (`ok` or its error kind): feeds its model's error-rate window. */
+  requestEnded(model: string, status: string): void {
     const { threshold, windowMs, minRequests } = this.options.config.errorRate;
-    let window = this.#models.get(record.model);
+    let window = this.#models.get(model);
     if (window === undefined) {
       window = { outcomes: [], alerting: false };
-      this.#models.set(record.model, window);
+      this.#models.set(model, window);
     }
     const now = this.#now();
-    window.outcomes.push([now, !callerEndings.has(record.status)]);
+    window.outcomes.push([now, !callerEndings.has(status)]);
     const oldest = now - windowMs;
     let drop = 0;
     while (drop < window.outcomes.length && (window.outcomes[drop]?.[0] ?? now) < oldest) drop++;
@@ -100,8 +99,8 @@ export class AlertCenter {
     if (requests >= minRequests && rate >= threshold && !window.alerting) {
       window.alerting = true;
       this.#raise(
-        { type: "error_rate", model: record.model, errorRate: Math.round(rate * 1000) / 1000, failed, requests, windowMs },
-        `model ${record.model}: ${failed} of ${requests} requests failed in the last ${Math.round(windowMs / 1000)} s`,
+        { type: "error_rate", model, errorRate: Math.round(rate * 1000) / 1000, failed, requests, windowMs },
+        `model ${model}: ${failed} of ${requests} requests failed in the last ${Math.round(windowMs / 1000)} s`,
       );
     } else if (rate < threshold) {
       window.alerting = false;

@@ -61,7 +61,7 @@ export class WebhookDispatcher {
   }
 
   /** Waits (up to `graceMs`) for deliveries under way, then stops retrying. */
-  async stop(graceMs = 2_000): Promise<void> {
+  async stop(graceMs = 500): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.allSettled([...this.#running]), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
     clearTimeout(timer);
