@@ -39,6 +39,8 @@ interface Window {
 interface Waiter {
   holds: readonly HeldWindow[];
   amount: number;
+  /** What the waiting call already holds on the same windows (a top-up's own reservation). */
+  alreadyHeld: number;
   grant(): void;
   refuse(error: ProviderError): void;
 }
@@ -68,8 +70,9 @@ const windowKey = (scope: string, period: BudgetPeriod, start: number): string =
  * UTC day, UTC month) whether or not a budget applies, so a budget set later starts from the true spend.
  *
  * A call that does not fit a budget's spend plus what others have reserved, but fits its spend alone, waits
- * (FIFO, up to `maxWaitMs`, its deadline or its cancel) for reservations to settle: the budget is then
- * usable to within one call's reservation, not refused early. A call that cannot fit even then fails at once
+ * (up to `maxWaitMs`, its deadline or its cancel) for reservations to settle; each settlement grants every
+ * waiter that then fits, oldest first. The budget is then usable to within one call's reservation, not
+ * refused early. A call that cannot fit even then fails at once
  * with `budget_exceeded`.
  */
 export class BudgetBook {
@@ -107,17 +110,22 @@ export class BudgetBook {
     return hold;
   }
 
-  /** @internal Holds `amount` more on each window, waiting for it if it may fit later. */
-  acquire(held: readonly HeldWindow[], amount: number, signal: AbortSignal, deadline: number | undefined): Promise<void> {
+  /**
+   * @internal Holds `amount` more on each window, waiting for it if it may fit later. `alreadyHeld` is what the
+   * caller holds there already (a top-up's own reservation): it cannot be released while the caller waits,
+   * so a call whose spend plus both cannot fit is refused at once.
+   */
+  acquire(held: readonly HeldWindow[], amount: number, signal: AbortSignal, deadline: number | undefined, alreadyHeld = 0): Promise<void> {
     if (held.length === 0 || amount <= 0) return Promise.resolve();
-    const refusal = this.#refusal(held, amount);
+    if (signal.aborted) return Promise.reject(cancelledWaiting());
+    const refusal = this.#refusal(held, amount, alreadyHeld);
     if (refusal !== undefined) return Promise.reject(refusal);
     if (this.#fits(held, amount)) {
       this.#hold(held, amount);
       return Promise.resolve();
     }
     const waitMs = Math.min(this.options.maxWaitMs, deadline === undefined ? Infinity : deadline - this.#now());
-    if (waitMs <= 0 || signal.aborted) return Promise.reject(this.#exceeded(held, amount, true));
+    if (waitMs <= 0) return Promise.reject(this.#exceeded(held, amount, true));
     return new Promise<void>((resolve, reject) => {
       const done = (): void => {
         clearTimeout(timer);
@@ -128,6 +136,7 @@ export class BudgetBook {
       const waiter: Waiter = {
         holds: held,
         amount,
+        alreadyHeld,
         grant: () => {
           done();
           this.#hold(held, amount);
@@ -138,7 +147,7 @@ export class BudgetBook {
           reject(error);
         },
       };
-      const onAbort = (): void => waiter.refuse(new ProviderError({ kind: "cancelled", provider: "", message: "cancelled while waiting for the budget" }));
+      const onAbort = (): void => waiter.refuse(cancelledWaiting());
       const timer = setTimeout(() => waiter.refuse(this.#exceeded(held, amount, true)), waitMs);
       signal.addEventListener("abort", onAbort, { once: true });
       this.#waiters.push(waiter);
@@ -185,10 +194,10 @@ export class BudgetBook {
     });
   }
 
-  /** The budget_exceeded error when `amount` cannot fit even once every reservation has settled. */
-  #refusal(held: readonly HeldWindow[], amount: number): ProviderError | undefined {
-    const over = held.find((h) => (this.#windows.get(h.key)?.spent ?? 0) + amount > h.budget.limitMicros);
-    return over === undefined ? undefined : this.#exceeded([over], amount, false);
+  /** The budget_exceeded error when `amount` cannot fit even once every other reservation has settled. */
+  #refusal(held: readonly HeldWindow[], amount: number, alreadyHeld: number): ProviderError | undefined {
+    const over = held.find((h) => (this.#windows.get(h.key)?.spent ?? 0) + alreadyHeld + amount > h.budget.limitMicros);
+    return over === undefined ? undefined : this.#exceeded([over], alreadyHeld + amount, false);
   }
 
   #hold(held: readonly HeldWindow[], amount: number): void {
@@ -197,7 +206,7 @@ export class BudgetBook {
 
   #wake(): void {
     for (const waiter of [...this.#waiters]) {
-      const refusal = this.#refusal(waiter.holds, waiter.amount);
+      const refusal = this.#refusal(waiter.holds, waiter.amount, waiter.alreadyHeld);
       if (refusal !== undefined) waiter.refuse(refusal);
       else if (this.#fits(waiter.holds, waiter.amount)) waiter.grant();
     }
@@ -221,6 +230,11 @@ export class BudgetBook {
       ...(next === undefined ? {} : { retryAfterMs: Math.max(0, next - this.#now()) }),
     });
   }
+}
+
+/** The error of a call cancelled before or while it waited for a budget. */
+function cancelledWaiting(): ProviderError {
+  return new ProviderError({ kind: "cancelled", provider: "", message: "cancelled while waiting for the budget" });
 }
 
 /** The start of the window after the one starting at `start`; undefined for `total`. */
@@ -252,7 +266,7 @@ export class BudgetHold {
   async ensure(total: number, signal: AbortSignal, deadline: number | undefined): Promise<void> {
     if (this.#settled || total <= this.reserved) return;
     const more = total - this.reserved;
-    await this.book.acquire(this.held, more, signal, deadline);
+    await this.book.acquire(this.held, more, signal, deadline, this.reserved);
     this.reserved += more;
   }
 

@@ -4,6 +4,7 @@ import type { TokenUsage } from "../providers/provider.js";
 import { billAttempt } from "./attempt-billing.js";
 import type { BudgetHold } from "./budget-book.js";
 import type { AttemptBill, LedgerRecord } from "./ledger-record.js";
+import { mostCostPicos } from "./most-cost.js";
 import type { PriceTable } from "./price-table.js";
 
 /** What a call account needs from the gateway's cost control. */
@@ -83,14 +84,8 @@ export class CallAccount {
     const billed = await this.cost();
     const prompt = this.promptTokens + Math.ceil((extraPromptChars * 2) / 7);
     const output = maxTokens ?? this.maxTokens;
-    const most = this.deps.prices.cost(providerType, [model], {
-      promptTokens: prompt,
-      completionTokens: output,
-      totalTokens: prompt + output,
-      cachedPromptTokens: 0,
-      cacheWriteTokens: 0,
-    });
-    const needPicos = billed.picos + most.picos;
+    const most = mostCostPicos(this.deps.prices, providerType, model, prompt, output);
+    const needPicos = billed.picos + most;
     await this.hold.ensure(Number((needPicos + 999_999n) / 1_000_000n), this.signal, this.deadline);
   }
 

@@ -6,6 +6,7 @@ import type { BudgetBook, BudgetScope } from "./budget-book.js";
 import { CallAccount, type AccountIdentity, type AccountOutcome } from "./call-account.js";
 import type { Budget } from "./budget-period.js";
 import type { LedgerRecord } from "./ledger-record.js";
+import { mostCostPicos } from "./most-cost.js";
 import type { PriceTable } from "./price-table.js";
 
 /** Who is calling: the client key (when keys are on) and the tenant it bills to. */
@@ -105,9 +106,8 @@ export class CostControl {
     let mostPicos = 0n;
     if (budgeted) {
       for (const t of route.targets) {
-        const usage = { promptTokens, completionTokens: allowance, totalTokens: promptTokens + allowance, cachedPromptTokens: 0, cacheWriteTokens: 0 };
-        const cost = prices.cost(t.providerType, [t.model], usage);
-        if (cost.picos > mostPicos) mostPicos = cost.picos;
+        const cost = mostCostPicos(prices, t.providerType, t.model, promptTokens, allowance);
+        if (cost > mostPicos) mostPicos = cost;
       }
     }
     const hold = await book.reserve(scopes, Number((mostPicos + 999_999n) / 1_000_000n), signal, deadline);

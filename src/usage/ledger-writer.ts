@@ -16,7 +16,7 @@ export interface LedgerWriterOptions {
  * Writes ledger records to SQLite in batches, off the request path: a request ends by queueing its record;
  * a timer writes the queue in one transaction (requests, their attempts and the budget spend they add,
  * together: a settled spend is never written without its record, nor a record without its spend). A batch
- * that fails to write stays queued and is tried again. `close` writes what is left.
+ * that fails to write stays queued and is tried again (see #retry). `close` writes what is left.
  */
 export class LedgerWriter {
   readonly #queue: LedgerRecord[] = [];
@@ -71,10 +71,33 @@ export class LedgerWriter {
     try {
       this.#write(batch);
     } catch (error) {
-      this.#queue.unshift(...batch);
-      this.options.logger?.error({ err: error, records: batch.length }, "usage ledger write failed; will retry");
-      this.#timer = setTimeout(() => this.flush(), Math.max(1_000, this.options.flushIntervalMs));
+      this.#retry(batch, error);
     }
+  }
+
+  /**
+   * After a failed batch: writes its records one at a time, so one record the database refuses cannot hold
+   * the others back. A record refused alone is logged whole (it holds no secret) and dropped; when every
+   * record fails (the database itself is failing: disk full, locked) the batch stays queued and is tried again.
+   */
+  #retry(batch: readonly LedgerRecord[], error: unknown): void {
+    const failed: LedgerRecord[] = [];
+    for (const record of batch) {
+      try {
+        this.#write([record]);
+      } catch {
+        failed.push(record);
+      }
+    }
+    if (failed.length < batch.length) {
+      for (const record of failed) {
+        this.options.logger?.error({ err: error, record: JSON.stringify(record, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)) }, "usage ledger refused a record; dropped");
+      }
+      return;
+    }
+    this.#queue.unshift(...failed);
+    this.options.logger?.error({ err: error, records: failed.length }, "usage ledger write failed; will retry");
+    this.#timer = setTimeout(() => this.flush(), Math.max(1_000, this.options.flushIntervalMs));
   }
 
   /** Writes what is queued and stops the timer. */
