@@ -3,10 +3,11 @@ import os from "node:os";
 import { join } from "node:path";
 import type { BenchOptions } from "./bench-options.js";
 import { toolAvailable } from "./load/native-tools.js";
-import type { BenchReport, Scenario, StartupFigures, SuiteName } from "./report/bench-report.js";
+import type { BenchReport, CostFigures, Scenario, StartupFigures, SuiteName } from "./report/bench-report.js";
 import { targetChecks } from "./report/target-checks.js";
 import { startEmulatorChild, startGatewayChild } from "./setup/bench-processes.js";
 import type { BenchContext } from "./suites/bench-context.js";
+import { costSuite } from "./suites/cost-suite.js";
 import { embedSuite } from "./suites/embed-suite.js";
 import { promptSuite } from "./suites/prompt-suite.js";
 import { scalingSuite } from "./suites/scaling-suite.js";
@@ -24,17 +25,14 @@ const sharedSuites: readonly [SuiteName, (context: BenchContext) => Promise<Scen
   ["scaling", scalingSuite],
 ];
 
-/**
- * One benchmark run: the emulator and a gateway (full pipeline, own process each), every selected suite
- * against them, then the tracing row on a second gateway, and start-up on a fresh one; the report with the
- * target checks.
- */
-export async function runBenchmark(options: BenchOptions, log: (message: string) => void): Promise<BenchReport> {
-  const startedAt = new Date();
-  const loadAverageBefore = os.loadavg();
+/** The suites that need the emulator and gateway processes (every one but cost). */
+const served = (options: BenchOptions): boolean => [...options.suites].some((suite) => suite !== "cost");
+
+/** The served suites: the emulator and gateways in their own processes, the scenarios and start-up figures. */
+async function servedSuites(options: BenchOptions, log: (message: string) => void): Promise<{ scenarios: Scenario[]; startup: StartupFigures | undefined }> {
   const workDir = mkdtempSync(join(os.tmpdir(), "llm-gateway-bench-"));
   const tools = options.nodeDriverOnly ? { wrk: false, h2load: false } : { wrk: await toolAvailable("wrk"), h2load: await toolAvailable("h2load") };
-  log(`load drivers: HTTP/1.1 ${tools.wrk ? "wrk" : "node"}, gRPC ${tools.h2load ? "h2load" : "node"}; ${os.cpus().length} cores, load average ${loadAverageBefore.map((l) => l.toFixed(2)).join(" ")}`);
+  log(`load drivers: HTTP/1.1 ${tools.wrk ? "wrk" : "node"}, gRPC ${tools.h2load ? "h2load" : "node"}; ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   const scenarios: Scenario[] = [];
   let startup: StartupFigures | undefined;
   const emulator = await startEmulatorChild(options.upstreamLatencyMs, options.slowChunkDelayMs);
@@ -53,6 +51,20 @@ export async function runBenchmark(options: BenchOptions, log: (message: string)
     await emulator.child.stop();
     rmSync(workDir, { recursive: true, force: true });
   }
+  return { scenarios, startup };
+}
+
+/**
+ * One benchmark run: the emulator and a gateway (full pipeline, own process each), every selected suite
+ * against them, then the tracing row on a second gateway, and start-up on a fresh one; last, with those
+ * processes gone, the cost suite in this process. The report with the target checks.
+ */
+export async function runBenchmark(options: BenchOptions, log: (message: string) => void): Promise<BenchReport> {
+  const startedAt = new Date();
+  const loadAverageBefore = os.loadavg();
+  const { scenarios, startup } = served(options) ? await servedSuites(options, log) : { scenarios: [], startup: undefined };
+  let cost: CostFigures | undefined;
+  if (options.suites.has("cost")) cost = await costSuite(options, log);
   const report: BenchReport = {
     startedAt: startedAt.toISOString(),
     durationS: (Date.now() - startedAt.getTime()) / 1000,
@@ -70,6 +82,7 @@ export async function runBenchmark(options: BenchOptions, log: (message: string)
     targets: [],
   };
   if (startup !== undefined) report.startup = startup;
+  if (cost !== undefined) report.cost = cost;
   report.targets = targetChecks(report);
   return report;
 }

@@ -1,7 +1,7 @@
 import type { DriverName, LatencyMs } from "../load/load-result.js";
 
 /** The benchmark's parts, selectable with `--only`. */
-export const suiteNames = ["unary", "stream", "embed", "scaling", "prompt", "startup", "tracing"] as const;
+export const suiteNames = ["unary", "stream", "embed", "scaling", "prompt", "startup", "tracing", "cost"] as const;
 /** One part of the benchmark. */
 export type SuiteName = (typeof suiteNames)[number];
 
@@ -60,6 +60,55 @@ export interface StartupFigures {
   idleAfterRequestsRssMb: number;
 }
 
+/** CPU per request of the cost-control path, keys and budgets on and off, measured in the bench process. */
+export interface RequestCpuFigures {
+  /** Stable key: `cost/request-cpu/tokenized`, `cost/request-cpu/memoized`, `cost/request-cpu/budgeted`. */
+  id: string;
+  name: string;
+  /** Requests per measured run (after the warm-up). */
+  iterations: number;
+  /** Microseconds of process CPU (user + system) per request, median of the runs. */
+  keysOnUs: number;
+  keysOffUs: number;
+  /** What checking the key and the budgets adds: the median of each run's on − off (measured back to back). */
+  addedUs: number;
+  /** Every run, in order. */
+  runs: { keysOnUs: number[]; keysOffUs: number[] };
+}
+
+/** One GetUsage query timed against the filled ledger. */
+export interface UsageQueryFigures {
+  /** Stable key: `cost/usage/key-7d-by-day`... */
+  id: string;
+  name: string;
+  /** Whether the query reads one key's or one tenant's rows (the < 50 ms target applies). */
+  scoped: boolean;
+  /** Ledger rows the filter matches, and the groups it returned. */
+  matchedRows: number;
+  groups: number;
+  /** Wall milliseconds of `queryUsage`, median of the runs. */
+  medianMs: number;
+  /** Every run, in order (the first after reopening the database). */
+  runsMs: number[];
+}
+
+/** GetUsage against a ledger of many rows. */
+export interface UsageFigures {
+  rows: number;
+  keys: number;
+  tenants: number;
+  fillS: number;
+  /** The database file (and any WAL left) after the fill, closed. */
+  dbBytes: number;
+  queries: UsageQueryFigures[];
+}
+
+/** The cost suite: no server, the cost-control code in the bench process. */
+export interface CostFigures {
+  requestCpu: RequestCpuFigures[];
+  usage: UsageFigures;
+}
+
 /** A target of issue 5 and whether this run met it. */
 export interface TargetCheck {
   target: string;
@@ -77,5 +126,6 @@ export interface BenchReport {
   options: Record<string, unknown>;
   scenarios: Scenario[];
   startup?: StartupFigures;
+  cost?: CostFigures;
   targets: TargetCheck[];
 }

@@ -1,4 +1,4 @@
-import type { BenchReport, Scenario } from "./bench-report.js";
+import type { BenchReport, CostFigures, Scenario } from "./bench-report.js";
 
 const integer = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
 
@@ -33,10 +33,33 @@ function driver(scenario: Scenario): string {
   return direct === undefined || direct === scenario.gateway.driver ? scenario.gateway.driver : `${scenario.gateway.driver} / ${direct}`;
 }
 
+const mb = (bytes: number): string => integer.format(bytes / (1024 * 1024));
+
+/**
+ * The cost suite's rows (measured in the bench process, so "in-process" as the driver): per request the CPU
+ * with keys and budgets on, off, and the difference, in ms like the other CPU figures; the ledger's fill
+ * (rows/s, in the throughput column); each GetUsage query's median wall time, in the p50 column.
+ */
+export function costRows(cost: CostFigures): string[] {
+  const lines = cost.requestCpu.map(
+    (row) =>
+      `| ${row.name} (keys on / off) | in-process | - | - | - | - | ${(row.keysOnUs / 1000).toFixed(4)} / ${(row.keysOffUs / 1000).toFixed(4)} (${row.addedUs >= 0 ? "+" : "−"}${(Math.abs(row.addedUs) / 1000).toFixed(4)}) | - |`,
+  );
+  const { usage } = cost;
+  const rows = integer.format(usage.rows);
+  lines.push(
+    `| Usage ledger fill: ${rows} requests in ${ms(usage.fillS)} s, 100k-row transactions (file ${mb(usage.dbBytes)} MB) | in-process | ${integer.format(usage.rows / usage.fillS)} rows/s | - | - | - | - | - |`,
+  );
+  for (const query of usage.queries) {
+    lines.push(`| GetUsage at ${rows} rows: ${query.name} (${integer.format(query.matchedRows)} rows, ${query.groups} groups) | in-process | - | ${ms(query.medianMs)} | - | - | - | - |`);
+  }
+  return lines;
+}
+
 /**
  * The benchmark's one table, as Markdown: per scenario the gateway's figure next to the direct call's, as a
  * ratio (throughput) or added milliseconds (latency), then the gateway process's CPU per operation and peak
- * RSS. Start-up and idle memory close the table.
+ * RSS. Start-up and idle memory, then the cost suite's rows, close the table.
  */
 export function reportTable(report: BenchReport): string {
   const lines = [
@@ -55,5 +78,6 @@ export function reportTable(report: BenchReport): string {
       `| Start-up to first answer (process spawn → first chat answered; listening after ${ms(startup.spawnToListeningMs)}) | - | - | ${ms(startup.spawnToFirstAnswerMs)} | - | - | - | ${integer.format(startup.idleRssMb)} idle |`,
     );
   }
+  if (report.cost !== undefined) lines.push(...costRows(report.cost));
   return lines.join("\n");
 }

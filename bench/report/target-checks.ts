@@ -1,4 +1,4 @@
-import type { BenchReport, Scenario, TargetCheck } from "./bench-report.js";
+import type { BenchReport, CostFigures, Scenario, TargetCheck } from "./bench-report.js";
 
 const notMeasured = (target: string): TargetCheck => ({ target, measured: "not measured in this run", met: undefined });
 const fixed = (value: number, digits = 2): string => value.toFixed(digits);
@@ -7,6 +7,51 @@ function scenarioCheck(scenarios: readonly Scenario[], id: string, target: strin
   const scenario = scenarios.find((s) => s.id === id);
   const result = scenario === undefined ? undefined : check(scenario);
   return result === undefined ? notMeasured(target) : { target, ...result };
+}
+
+const keyCheckTarget = "checking a key and a budget adds < 20 µs CPU per request";
+const usageTarget = "GetUsage for one key or one tenant < 50 ms at 2,000,000 ledger rows";
+const usageTargetRows = 2_000_000;
+
+/**
+ * The cost-control targets. The key check's is judged on requests whose key and tenant both have a budget, on
+ * a new ledger (the row the target was set for); the mixed row (half the keys budgeted), the row with the
+ * prompt already tokenized and the row on the filled ledger are shown beside it. GetUsage's is judged only on a ledger of at least 2,000,000 rows.
+ */
+export function costTargetChecks(cost: CostFigures | undefined): TargetCheck[] {
+  if (cost === undefined) return [notMeasured(keyCheckTarget), notMeasured(usageTarget)];
+  const row = (id: string) => cost.requestCpu.find((r) => r.id === `cost/request-cpu/${id}`);
+  const budgeted = row("budgeted");
+  const mixed = row("tokenized");
+  const memoized = row("memoized");
+  const filled = row("budgeted-filled-ledger");
+  const us = (value: number | undefined): string => (value === undefined ? "-" : `${value >= 0 ? "+" : "−"}${fixed(Math.abs(value), 1)} µs`);
+  const checks: TargetCheck[] = [
+    budgeted === undefined
+      ? notMeasured(keyCheckTarget)
+      : {
+          target: keyCheckTarget,
+          measured:
+            `${us(budgeted.addedUs)} with a key and tenant budget (${fixed(budgeted.keysOnUs, 1)} µs on, ${fixed(budgeted.keysOffUs, 1)} µs off); ` +
+            `half the keys budgeted ${us(mixed?.addedUs)}; prompt already tokenized ${us(memoized?.addedUs)}; ` +
+            `on a ledger of ${cost.usage.rows.toLocaleString("en-US")} requests ${us(filled?.addedUs)}` +
+            (budgeted.addedUs >= 20 ? `; over by ${fixed(budgeted.addedUs - 20, 1)} µs (${fixed(budgeted.addedUs / 20, 1)}×)` : ""),
+          met: budgeted.addedUs < 20,
+        },
+  ];
+  const scoped = cost.usage.queries.filter((q) => q.scoped);
+  const slowest = Math.max(...scoped.map((q) => q.medianMs));
+  const atRows = `at ${cost.usage.rows.toLocaleString("en-US")} rows`;
+  checks.push(
+    scoped.length === 0
+      ? notMeasured(usageTarget)
+      : {
+          target: usageTarget,
+          measured: `${scoped.map((q) => `${q.name} ${fixed(q.medianMs)} ms`).join(", ")} ${atRows}${cost.usage.rows < usageTargetRows ? " (too few rows to judge)" : ""}`,
+          met: cost.usage.rows < usageTargetRows ? undefined : slowest < 50,
+        },
+  );
+  return checks;
 }
 
 /** The targets of issue 5, each checked against this run's figures. */
@@ -55,5 +100,6 @@ export function targetChecks(report: BenchReport): TargetCheck[] {
       },
     );
   }
+  checks.push(...costTargetChecks(report.cost));
   return checks;
 }

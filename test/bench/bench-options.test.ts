@@ -8,7 +8,7 @@ describe("parseBenchOptions", () => {
     expect(options.durationS).toBe(5);
     expect(options.concurrencies).toEqual([1, 16, 64]);
     expect(options.openStreams).toEqual([1, 100, 1000, 5000]);
-    expect([...options.suites]).toEqual(["unary", "stream", "embed", "scaling", "prompt", "startup", "tracing"]);
+    expect([...options.suites]).toEqual(["unary", "stream", "embed", "scaling", "prompt", "startup", "tracing", "cost"]);
     expect(options.outDir).toBe("bench/results");
   });
 

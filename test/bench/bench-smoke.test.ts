@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { BenchReport, Measured, Scenario } from "../../bench/report/bench-report.js";
+import type { BenchReport, CostFigures, Measured, Scenario } from "../../bench/report/bench-report.js";
 import { compileBench, runBench, type CompiledBench } from "./compiled-bench.js";
 
 let compiled: CompiledBench | undefined;
@@ -35,6 +35,25 @@ function wellFormed(scenario: Scenario): void {
   expect(Number.isFinite(scenario.addedMs?.p50)).toBe(true);
 }
 
+function costWellFormed(cost: CostFigures): void {
+  expect(cost.requestCpu.map((r) => r.id)).toEqual(["cost/request-cpu/tokenized", "cost/request-cpu/memoized", "cost/request-cpu/budgeted", "cost/request-cpu/budgeted-filled-ledger"]);
+  for (const row of cost.requestCpu) {
+    for (const value of [row.keysOnUs, row.keysOffUs]) expect(Number.isFinite(value) && value > 0, row.id).toBe(true);
+    expect(Number.isFinite(row.addedUs), row.id).toBe(true);
+    expect(row.runs.keysOnUs.length).toBeGreaterThanOrEqual(3);
+    expect(row.runs.keysOffUs).toHaveLength(row.runs.keysOnUs.length);
+  }
+  expect(cost.usage.rows).toBe(100_000);
+  expect(cost.usage.fillS).toBeGreaterThan(0);
+  expect(cost.usage.dbBytes).toBeGreaterThan(0);
+  expect(cost.usage.queries).toHaveLength(4);
+  for (const query of cost.usage.queries) {
+    expect(query.matchedRows, query.id).toBeGreaterThan(0);
+    expect(query.runsMs, query.id).toHaveLength(5);
+    expect(Number.isFinite(query.medianMs) && query.medianMs >= 0, query.id).toBe(true);
+  }
+}
+
 /** Runs the compiled benchmark into a fresh directory and reads what it wrote. */
 async function quickRun(args: string[]): Promise<{ report: BenchReport; markdown: string; stdout: string }> {
   const out = mkdtempSync(join(tmpdir(), "bench-smoke-out-"));
@@ -61,8 +80,12 @@ describe("npm run bench -- --quick", () => {
     expect(report.startup?.idleRssMb).toBeGreaterThan(0);
     expect(report.targets.length).toBeGreaterThanOrEqual(10);
     for (const check of report.targets) expect([true, false, undefined]).toContain(check.met);
+    const cost = report.cost;
+    expect(cost).toBeDefined();
+    if (cost !== undefined) costWellFormed(cost);
+    const costRows = (cost?.requestCpu.length ?? 0) + 1 + (cost?.usage.queries.length ?? 0);
     const tableRows = (text: string): number => text.split("\n").filter((line) => line.startsWith("| ")).length;
-    expect(tableRows(stdout)).toBe(report.scenarios.length + 2);
+    expect(tableRows(stdout)).toBe(report.scenarios.length + 2 + costRows);
     expect(markdown).toContain("| scenario | driver |");
     expect(markdown).toContain("## Targets (issue 5)");
   }, 300_000);
@@ -75,5 +98,18 @@ describe("npm run bench -- --quick", () => {
       expect(["node-http1", "node-http2"]).toContain(scenario.gateway.driver);
     }
     expect(report.startup).toBeUndefined();
+    expect(report.cost).toBeUndefined();
+  }, 300_000);
+
+  it("runs the cost suite alone, without the emulator and gateway", async () => {
+    const { report, stdout } = await quickRun(["--only", "cost"]);
+    expect(report.scenarios).toEqual([]);
+    expect(report.startup).toBeUndefined();
+    if (report.cost !== undefined) costWellFormed(report.cost);
+    expect(report.cost).toBeDefined();
+    expect(stdout).toContain("GetUsage at 100,000 rows");
+    const checks = report.targets.filter((t) => t.target.includes("µs CPU per request") || t.target.startsWith("GetUsage"));
+    expect(checks).toHaveLength(2);
+    expect(checks[1]?.met).toBeUndefined();
   }, 300_000);
 });
