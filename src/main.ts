@@ -18,7 +18,7 @@ import { registerLLMService } from "./server/llm-service-handlers.js";
 import { LLMService } from "../gen/llm/v1/llm_service_pb.js";
 import { HealthCheckResponse_ServingStatus as Status } from "../gen/grpc/health/v1/health_pb.js";
 import { PriceTable } from "./usage/price-table.js";
-import { openUsageDatabase } from "./usage/usage-database.js";
+import { closeUsageDatabase, openUsageDatabase } from "./usage/usage-database.js";
 import { KeyStore } from "./auth/key-store.js";
 import { KeyRegistry } from "./auth/key-registry.js";
 import { AlertOutbox } from "./usage/alerts/alert-outbox.js";
@@ -160,7 +160,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger, env: 
       ledger.close();
       await dispatcher.stop();
       await pipeline.stop();
-      db.close();
+      closeUsageDatabase(db);
       removeGauges();
       await telemetry.shutdown();
     },

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { newRequestId } from "../../src/server/request-id.js";
 import { keyAllowsModel } from "../../src/auth/api-key.js";
 import type { ChatMessage } from "../../src/providers/provider.js";
 import type { AttemptRecord } from "../../src/providers/call-context.js";
@@ -67,7 +67,7 @@ async function oneRequest(stack: CostStack, key: StackKey | undefined, messages:
   }
   const startedAt = Date.now();
   const { account } = await stack.costs.open(
-    { requestId: randomUUID(), model: costModel, stream: false, startedAt },
+    { requestId: newRequestId(), model: costModel, stream: false, startedAt },
     caller,
     costRoute,
     { operation: "chat", request: { messages, maxTokens: 16 } },

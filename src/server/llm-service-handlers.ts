@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import {
@@ -11,6 +10,7 @@ import type { ProviderRuntime } from "../pipeline/compose-pipeline.js";
 import type { Gateway, GatewayCall, GatewayStreamPart } from "../pipeline/gateway.js";
 import { CallTrace } from "../providers/call-context.js";
 import { callerKey } from "./auth-interceptor.js";
+import { newRequestId } from "./request-id.js";
 import type { RequestObserver } from "./request-observer.js";
 import { requireModel, toChatMessages, toDimensions, toEmbedInputs, toGenerationOptions } from "./request-validation.js";
 import { toWireFinishReason, toWireMetadata, toWireProviderStatus, toWireUsage } from "./wire-conversions.js";
@@ -36,7 +36,7 @@ export interface LLMServiceDeps {
  * client header nor the `tenant` metadata entry is trusted. The request id also goes back as a header.
  */
 function gatewayCall(context: HandlerContext, metadata: Record<string, string>, clientHeader: string): GatewayCall {
-  const requestId = randomUUID();
+  const requestId = newRequestId();
   context.responseHeader.set(requestIdHeader, requestId);
   const remainingMs = context.timeoutMs();
   const key = context.values.get(callerKey);

@@ -154,11 +154,10 @@ export class BudgetBook {
     });
   }
 
-  /** @internal Releases a hold's reservation and adds its real cost to every period of every scope. */
-  settle(hold: BudgetHold, costMicros: number): SpendDelta[] {
+  /** @internal Releases a hold's reservation and adds its real cost, at `at`, to every period of every scope. */
+  settle(hold: BudgetHold, costMicros: number, at: number = this.#now()): SpendDelta[] {
     for (const window of hold.held) this.#window(window.key).reserved -= hold.reserved;
     hold.reserved = 0;
-    const at = this.#now();
     const deltas: SpendDelta[] = [];
     if (costMicros > 0) {
       for (const scope of hold.scopes) {
@@ -270,10 +269,13 @@ export class BudgetHold {
     this.reserved += more;
   }
 
-  /** Releases the reservation and books `costMicros`; returns the spend to write with the ledger record. */
-  settle(costMicros: number): SpendDelta[] {
+  /**
+   * Releases the reservation and books `costMicros` in the windows of `at` (the request's end, as its ledger
+   * record says, so a restart rebuilds the same windows); returns the spend it added.
+   */
+  settle(costMicros: number, at?: number): SpendDelta[] {
     if (this.#settled) return [];
     this.#settled = true;
-    return this.book.settle(this, costMicros);
+    return this.book.settle(this, costMicros, at);
   }
 }

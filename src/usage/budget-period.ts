@@ -16,11 +16,19 @@ export const budgetPeriods: readonly BudgetPeriod[] = ["total", "day", "month"];
  */
 export function windowStart(period: BudgetPeriod, at: number): number {
   if (period === "total") return 0;
-  const date = new Date(at);
-  return period === "day"
-    ? Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate())
-    : Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
+  const day = at - (((at % dayMs) + dayMs) % dayMs);
+  if (period === "day") return day;
+  if (day !== lastMonth.day) {
+    const date = new Date(day);
+    lastMonth.day = day;
+    lastMonth.start = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
+  }
+  return lastMonth.start;
 }
+
+const dayMs = 86_400_000;
+/** The month of the last day asked for: every call of a day asks for the same month. */
+const lastMonth = { day: Number.NaN, start: 0 };
 
 /** How a period reads in messages: "total", "daily", "monthly". */
 export function periodAdjective(period: BudgetPeriod): string {

@@ -116,7 +116,8 @@ export class CallAccount {
     this.#finished = true;
     const attempts = await Promise.all(this.#bills);
     const cost = await this.cost();
-    const spend = this.hold.settle(Number(cost.micros));
+    const endedAt = Date.now();
+    const spend = this.hold.settle(Number(cost.micros), endedAt);
     const last = attempts.at(-1);
     if (last === undefined) return;
     const usage = noUsage();
@@ -134,7 +135,7 @@ export class CallAccount {
     this.deps.record({
       id: identity.requestId,
       startedAt: identity.startedAt,
-      endedAt: Date.now(),
+      endedAt,
       tenant: identity.tenant,
       keyId: identity.keyId,
       model: identity.model,

@@ -48,6 +48,6 @@ export interface LedgerRecord {
   costPicos: bigint;
   costUnknown: boolean;
   estimated: boolean;
-  /** Budget spend written in the same transaction. */
+  /** The budget spend it settled (checkpointed into `budget_spend` after the record is written). */
   spend: readonly SpendDelta[];
 }

@@ -92,6 +92,10 @@ const migrations: readonly string[] = [
      delivered_at INTEGER,
      failed_at INTEGER
    ) STRICT`,
+  `CREATE TABLE spend_checkpoint (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     request_rowid INTEGER NOT NULL
+   ) STRICT`,
   `CREATE TABLE alert_fired (
      dedupe_key TEXT PRIMARY KEY,
      fired_at INTEGER NOT NULL
@@ -109,6 +113,8 @@ export function openUsageDatabase(path: string): UsageDatabase {
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
   db.pragma("busy_timeout = 5000");
+  // 16 MiB of page cache (default 2 MiB): the ledger's indexes stay in memory while it is written.
+  db.pragma("cache_size = -16384");
   const version = Number(db.pragma("user_version", { simple: true }));
   const pending = migrations.slice(version);
   if (pending.length > 0) {
@@ -117,5 +123,16 @@ export function openUsageDatabase(path: string): UsageDatabase {
       db.pragma(`user_version = ${migrations.length}`);
     })();
   }
+  // Query-planner statistics, so GetUsage picks the index of its time range when that is the narrowest
+  // (measured at 2M rows: "last 24 h by provider" 149 ms without them, 10 ms with). A sampled ANALYZE
+  // (analysis_limit) keeps this to milliseconds on a large ledger; closeUsageDatabase refreshes them.
+  db.pragma("analysis_limit = 1000");
+  db.pragma("optimize = 0x10002");
   return db;
+}
+
+/** Refreshes the query-planner statistics (cheap: only tables that changed enough) and closes the database. */
+export function closeUsageDatabase(db: UsageDatabase): void {
+  db.pragma("optimize");
+  db.close();
 }

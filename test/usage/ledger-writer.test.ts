@@ -62,7 +62,7 @@ describe("LedgerWriter", () => {
     expect(count(db, "requests")).toBe(1);
   });
 
-  it("writes the request row, its attempts and the spend they add", () => {
+  it("writes the request row and its attempts, and the spend they add at the next checkpoint", () => {
     const db = openUsageDatabase(":memory:");
     const w = writer(db);
     const day = at("2025-03-15T00:00:00.000Z");
@@ -115,6 +115,9 @@ describe("LedgerWriter", () => {
       { request_id: "req-9", seq: 0, provider: "openai-main", model: "gpt-4o", status: "timeout", billed: 1, prompt_tokens: 100, cost_picos: 250_000_000, estimated: 1 },
       { request_id: "req-9", seq: 1, provider: "azure-eu", model: "gpt4o-deploy", status: "unavailable", billed: 0, prompt_tokens: 0, cost_picos: 0, estimated: 0 },
     ]);
+    expect(count(db, "budget_spend")).toBe(0);
+    w.checkpoint();
+    expect(db.prepare("SELECT request_rowid FROM spend_checkpoint").get()).toEqual({ request_rowid: 1 });
     expect(db.prepare("SELECT scope, period, window_start, spent_micros FROM budget_spend ORDER BY period").all()).toEqual([
       { scope: "key:key_a", period: "day", window_start: day, spent_micros: 250 },
       { scope: "key:key_a", period: "total", window_start: 0, spent_micros: 250 },
@@ -127,8 +130,12 @@ describe("LedgerWriter", () => {
     w.append(ledgerRecord({ id: "a", spend: [{ scope: "tenant:acme", period: "total", windowStart: 0, micros: 300 }] }));
     w.append(ledgerRecord({ id: "b", spend: [{ scope: "tenant:acme", period: "total", windowStart: 0, micros: 45 }] }));
     w.flush();
+    w.checkpoint();
     w.append(ledgerRecord({ id: "c", spend: [{ scope: "tenant:acme", period: "total", windowStart: 0, micros: 5 }] }));
+    w.append(ledgerRecord({ id: "c", spend: [{ scope: "tenant:acme", period: "total", windowStart: 0, micros: 1000 }] }));
     w.flush();
+    w.checkpoint();
+    // The second "c" was written before: neither its row nor its spend is added.
     expect(db.prepare("SELECT spent_micros FROM budget_spend").all()).toEqual([{ spent_micros: 350 }]);
   });
 
@@ -136,9 +143,11 @@ describe("LedgerWriter", () => {
     const db = openUsageDatabase(":memory:");
     const w = writer(db);
     w.append(ledgerRecord({ id: "good", spend: [{ scope: "key:key_a", period: "total", windowStart: 0, micros: 10 }] }));
-    // A fractional spend cannot be stored in the STRICT INTEGER column: the record fails after its request row was inserted.
-    w.append(ledgerRecord({ id: "bad", spend: [{ scope: "key:key_a", period: "total", windowStart: 0, micros: 1.5 }] }));
+    // A fractional token count cannot be stored in the STRICT INTEGER column: the record fails at its attempt,
+    // after its request row was inserted.
+    w.append(ledgerRecord({ id: "bad", attempts: [attemptBill({ usage: tokens(1.5, 0) })], spend: [{ scope: "key:key_a", period: "total", windowStart: 0, micros: 99 }] }));
     w.flush();
+    w.checkpoint();
     expect(db.prepare("SELECT id FROM requests").all()).toEqual([{ id: "good" }]);
     expect(db.prepare("SELECT request_id FROM attempts").all()).toEqual([{ request_id: "good" }]);
     expect(db.prepare("SELECT spent_micros FROM budget_spend").all()).toEqual([{ spent_micros: 10 }]);
@@ -192,6 +201,7 @@ describe("loadSpend", () => {
       }),
     );
     w.flush();
+    w.checkpoint();
     const rows = loadSpend(db, now).sort((a, b) => `${a.scope}${a.period}`.localeCompare(`${b.scope}${b.period}`));
     expect(rows).toEqual([
       { scope: "key:key_a", period: "day", windowStart: today, micros: 400 },
@@ -200,6 +210,33 @@ describe("loadSpend", () => {
       { scope: "tenant:acme", period: "day", windowStart: today, micros: 70 },
     ]);
     expect(loadSpend(db, at("2025-04-01T00:00:00.000Z"))).toEqual([{ scope: "key:key_a", period: "total", windowStart: 0, micros: 900 }]);
+  });
+
+  it("adds the spend of requests written after the last checkpoint, in the windows of their end (a crash skipped it)", () => {
+    const db = openUsageDatabase(":memory:");
+    const w = writer(db);
+    const now = at("2025-03-15T09:30:00.000Z");
+    const today = at("2025-03-15T00:00:00.000Z");
+    const thisMonth = at("2025-03-01T00:00:00.000Z");
+    const spend = (micros: number) => [
+      { scope: "key:key_a", period: "total" as const, windowStart: 0, micros },
+      { scope: "tenant:acme", period: "total" as const, windowStart: 0, micros },
+    ];
+    w.append(ledgerRecord({ id: "a", endedAt: at("2025-03-15T08:00:00.000Z"), costMicros: 100n, spend: spend(100) }));
+    w.flush();
+    w.checkpoint();
+    w.append(ledgerRecord({ id: "b", endedAt: at("2025-03-15T09:00:00.000Z"), costMicros: 20n, spend: spend(20) }));
+    w.append(ledgerRecord({ id: "c", endedAt: at("2025-03-10T09:00:00.000Z"), costMicros: 3n, spend: spend(3) }));
+    w.append(ledgerRecord({ id: "d", keyId: "", tenant: "open", endedAt: at("2025-03-15T09:00:00.000Z"), costMicros: 1000n }));
+    w.flush(); // no checkpoint: the process dies here
+    const rows = loadSpend(db, now);
+    const total = (scope: string, period: string, start: number): number =>
+      rows.filter((r) => r.scope === scope && r.period === period && r.windowStart === start).reduce((sum, r) => sum + r.micros, 0);
+    expect(total("key:key_a", "total", 0)).toBe(123);
+    expect(total("tenant:acme", "total", 0)).toBe(123);
+    expect(total("key:key_a", "day", today)).toBe(20);
+    expect(total("key:key_a", "month", thisMonth)).toBe(23);
+    expect(rows.some((r) => r.scope.includes("open"))).toBe(false);
   });
 
   it("lets a restarted BudgetBook start from the spend the ledger committed", async () => {

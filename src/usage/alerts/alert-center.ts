@@ -19,9 +19,20 @@ export interface AlertCenterOptions {
   now?: () => number;
 }
 
+/** Requests of one model that ended within one second. */
+interface Bucket {
+  second: number;
+  requests: number;
+  failed: number;
+}
+
+/** A model's requests over the error-rate window, in one-second buckets with running totals: O(1) a request. */
 interface ModelWindow {
-  /** [end time, failed] of each request in the window, oldest first. */
-  outcomes: [number, boolean][];
+  buckets: Bucket[];
+  /** Index of the oldest bucket still in the window. */
+  head: number;
+  requests: number;
+  failed: number;
   alerting: boolean;
 }
 
@@ -84,17 +95,32 @@ export class AlertCenter {
     const { threshold, windowMs, minRequests } = this.options.config.errorRate;
     let window = this.#models.get(model);
     if (window === undefined) {
-      window = { outcomes: [], alerting: false };
+      window = { buckets: [], head: 0, requests: 0, failed: 0, alerting: false };
       this.#models.set(model, window);
     }
     const now = this.#now();
-    window.outcomes.push([now, !callerEndings.has(status)]);
-    const oldest = now - windowMs;
-    let drop = 0;
-    while (drop < window.outcomes.length && (window.outcomes[drop]?.[0] ?? now) < oldest) drop++;
-    if (drop > 0) window.outcomes.splice(0, drop);
-    const requests = window.outcomes.length;
-    const failed = window.outcomes.reduce((n, [, f]) => n + (f ? 1 : 0), 0);
+    const second = Math.floor(now / 1000);
+    const failedNow = callerEndings.has(status) ? 0 : 1;
+    const last = window.buckets.at(-1);
+    if (last !== undefined && last.second === second && window.head < window.buckets.length) {
+      last.requests += 1;
+      last.failed += failedNow;
+    } else {
+      window.buckets.push({ second, requests: 1, failed: failedNow });
+    }
+    window.requests += 1;
+    window.failed += failedNow;
+    const oldest = Math.floor((now - windowMs) / 1000);
+    for (let bucket = window.buckets[window.head]; bucket !== undefined && bucket.second < oldest; bucket = window.buckets[window.head]) {
+      window.requests -= bucket.requests;
+      window.failed -= bucket.failed;
+      window.head += 1;
+    }
+    if (window.head > 64 && window.head * 2 > window.buckets.length) {
+      window.buckets.splice(0, window.head);
+      window.head = 0;
+    }
+    const { requests, failed } = window;
     const rate = requests === 0 ? 0 : failed / requests;
     if (requests >= minRequests && rate >= threshold && !window.alerting) {
       window.alerting = true;
