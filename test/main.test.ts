@@ -44,6 +44,7 @@ describe("the llm-gateway command", () => {
       config,
       [
         "server: { host: 127.0.0.1 }",
+        `storage: { sqlite: { path: "${join(dir, "gateway.db")}" } }`,
         "providers:",
         `  - { name: claude, type: anthropic, apiKey: "\${ANTHROPIC_API_KEY}", baseUrl: "http://127.0.0.1:${String(emulatorPort)}" }`,
         "models:",

@@ -15,6 +15,8 @@ export interface LoopShape {
   keys: KeyMode;
   /** True: a new messages array per request (the estimator tokenizes it); false: one array for every request (memoized). */
   freshMessages: boolean;
+  /** False: the ledger records are dropped, so the loop measures the key and budget check in memory alone. */
+  ledger?: boolean;
 }
 
 /** How long the measurement runs. */
@@ -88,6 +90,7 @@ function keysOf(stack: CostStack, mode: KeyMode): (StackKey | undefined)[] {
 /** Runs `count` requests; the ledger records they queued are written before it returns. */
 async function loop(stack: CostStack, shape: LoopShape, count: number): Promise<void> {
   const keys = keysOf(stack, shape.keys);
+  stack.recording = shape.ledger !== false;
   for (let i = 0; i < count; i++) {
     const messages = shape.freshMessages ? [{ role: "user" as const, content: prompt }] : sharedMessages;
     await oneRequest(stack, keys[i % keys.length], messages);
@@ -139,6 +142,18 @@ export const newLedgerRows: readonly RequestCpuRow[] = [
     off: { keys: "off", freshMessages: true },
   },
 ];
+
+/**
+ * The budgeted row without the ledger: what authenticating the key, checking the model, reserving and settling
+ * the key's and tenant's budgets (and raising no alert) cost in memory, without the write of the request's
+ * ledger row (which with keys on also spreads over the per-key and per-tenant indexes).
+ */
+export const checkOnlyRow: RequestCpuRow = {
+  id: "cost/request-cpu/check-only",
+  name: "Key + budget check per request, budgeted keys only, prompt tokenized, ledger writes left out (key check and budgets in memory)",
+  on: { keys: "budgeted-keys", freshMessages: true, ledger: false },
+  off: { keys: "off", freshMessages: true, ledger: false },
+};
 
 /** The budgeted row again on a ledger that already holds `rows` requests (each write then costs more). */
 export function filledLedgerRow(rows: number): RequestCpuRow {

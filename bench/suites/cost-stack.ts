@@ -39,6 +39,8 @@ export interface CostStack {
   costs: CostControl;
   ledger: LedgerWriter;
   keys: StackKey[];
+  /** False: finished requests' records are dropped instead of queued (the in-memory check alone is measured). */
+  recording: boolean;
   close(): Promise<void>;
 }
 
@@ -86,14 +88,17 @@ export async function openCostStack(dbPath: string): Promise<CostStack> {
     estimator,
     defaultMaxTokens: new Map([[costProvider, 1024]]),
     tenantBudget: (tenant) => registry.tenantBudget(tenant),
-    record: (record) => ledger.append(record),
+    record: (record) => {
+      if (stack.recording) ledger.append(record);
+    },
   });
-  return {
+  const stack: CostStack = {
     db,
     registry,
     costs,
     ledger,
     keys,
+    recording: true,
     close: async () => {
       await costs.drain();
       ledger.close();
@@ -101,4 +106,5 @@ export async function openCostStack(dbPath: string): Promise<CostStack> {
       db.close();
     },
   };
+  return stack;
 }

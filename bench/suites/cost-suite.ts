@@ -3,7 +3,7 @@ import os from "node:os";
 import { join } from "node:path";
 import type { BenchOptions } from "../bench-options.js";
 import type { CostFigures, RequestCpuFigures } from "../report/bench-report.js";
-import { filledLedgerRow, measureRequestCpu, newLedgerRows, type RequestCpuOptions, type RequestCpuRow } from "./cost-request-cpu.js";
+import { checkOnlyRow, filledLedgerRow, measureRequestCpu, newLedgerRows, type RequestCpuOptions, type RequestCpuRow } from "./cost-request-cpu.js";
 import { openCostStack } from "./cost-stack.js";
 import { fillLedger, type LedgerShape } from "./usage-ledger-fill.js";
 import { timeUsageQueries } from "./usage-query-timing.js";
@@ -37,7 +37,7 @@ export async function costSuite(options: BenchOptions, log: (message: string) =>
     }
   };
   try {
-    const requestCpu: RequestCpuFigures[] = await measureOn(join(dir, "cost-control.db"), newLedgerRows);
+    const requestCpu: RequestCpuFigures[] = await measureOn(join(dir, "cost-control.db"), [checkOnlyRow, ...newLedgerRows]);
     const shape: LedgerShape = { rows: usageLedgerRows(options.quick), keys: 5_000, tenants: 50, models: 20, providers: 5, days: 90, endAt: Date.now() };
     log(`cost: filling a usage ledger with ${shape.rows.toLocaleString("en-US")} requests`);
     const ledger = fillLedger(join(dir, "usage-ledger.db"), shape, log);

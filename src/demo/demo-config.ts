@@ -13,6 +13,8 @@ export function demoConfig(emulatorUrl: string, port = 0): GatewayConfig {
     {
       server: { host: "127.0.0.1", port, shutdownGraceMs: 1000 },
       logging: { level: "warn" },
+      // The demo keeps nothing: its usage ledger lives in memory.
+      storage: { sqlite: { path: ":memory:" } },
       providers: [
         { name: "openai", type: "openai", apiKey: "${OPENAI_API_KEY}", baseUrl: `${emulatorUrl}/v1` },
         { name: "azure-east", type: "azure", apiKey: "${AZURE_OPENAI_API_KEY}", baseUrl: emulatorUrl, apiVersion: "2024-10-21" },
