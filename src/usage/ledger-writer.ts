@@ -45,6 +45,8 @@ export class LedgerWriter {
   /** Spend of the rows written since the last checkpoint. */
   #unsaved = new Map<string, SpendDelta>();
   #lastRowid = 0;
+  /** The rowid the last checkpoint covered. */
+  #checkpointed = 0;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -114,10 +116,11 @@ export class LedgerWriter {
 
   /** Adds the spend of the rows written since the last checkpoint to `budget_spend`, with the rowid it covers. */
   checkpoint(): void {
-    if (this.#unsaved.size === 0) return;
+    if (this.#unsaved.size === 0 && this.#lastRowid <= this.#checkpointed) return;
     try {
       this.#saveSpend(this.#unsaved.values(), this.#lastRowid);
       this.#unsaved = new Map();
+      this.#checkpointed = this.#lastRowid;
     } catch (error) {
       this.options.logger?.error({ err: error }, "budget spend checkpoint failed; the ledger still holds the spend");
     }
