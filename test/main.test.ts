@@ -29,9 +29,13 @@ describe("the llm-gateway command", () => {
       body: JSON.stringify({ model: "claude-sonnet", messages: [{ role: "ROLE_USER", content: "cli works" }] }),
     });
     expect(((await response.json()) as { message: { content: string } }).message.content).toBe("Echo: cli works");
+    // The fetch above left an idle keep-alive connection: the drain closes it at once instead of waiting out
+    // the 10 s shutdown grace.
+    const stopping = performance.now();
     gateway.child.kill("SIGTERM");
     emulator.child.kill("SIGINT");
     expect(await gateway.exit).toBe(0);
+    expect(performance.now() - stopping).toBeLessThan(2_000);
     expect(await emulator.exit).toBe(0);
     expect(gateway.stderr()).not.toContain("sk-ant-cli-test");
   });

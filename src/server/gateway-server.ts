@@ -38,6 +38,8 @@ export class GatewayServer {
   readonly #http2: http2.Http2Server;
   readonly #sockets = new Set<net.Socket>();
   readonly #sessions = new Set<http2.ServerHttp2Session>();
+  /** HTTP/1.1 sockets and the requests each is serving: an idle one (0) is closed at once on shutdown. */
+  readonly #http1Active = new Map<net.Socket, number>();
   readonly #shutdown = new AbortController();
   readonly #graceMs: number;
   #closing: Promise<void> | undefined;
@@ -55,6 +57,7 @@ export class GatewayServer {
       jsonOptions: strictJsonOptions,
     });
     this.#http1 = http.createServer({ keepAliveTimeout: 65_000 }, handler);
+    this.#http1.on("request", (request: http.IncomingMessage, response: http.ServerResponse) => this.#track(request.socket, response));
     this.#http2 = http2.createServer({}, handler);
     this.#http2.on("session", (session) => {
       this.#sessions.add(session);
@@ -95,7 +98,9 @@ export class GatewayServer {
   async #close(): Promise<void> {
     const listenerClosed = new Promise<void>((resolve) => this.#listener.close(() => resolve()));
     for (const session of this.#sessions) session.close();
-    this.#http1.closeIdleConnections();
+    // The HTTP/1.1 server is fed sockets without listening, so its own closeIdleConnections() cannot see them:
+    // idle keep-alive sockets are closed here, busy ones as soon as their response ends (see #track).
+    for (const [socket, active] of this.#http1Active) if (active === 0) socket.destroy();
     const drained = new Promise<void>((resolve) => {
       const check = (): void => {
         if (this.#sockets.size === 0) resolve();
@@ -105,13 +110,22 @@ export class GatewayServer {
     });
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#graceMs)));
-    const idle = setInterval(() => this.#http1.closeIdleConnections(), 50);
     await Promise.race([drained, graceOver]);
     clearTimeout(timer);
-    clearInterval(idle);
     this.#shutdown.abort();
     for (const socket of this.#sockets) socket.destroy();
     await listenerClosed;
+  }
+
+  /** Counts a request on its HTTP/1.1 socket until its response ends; closes the socket then if shutting down. */
+  #track(socket: net.Socket, response: http.ServerResponse): void {
+    this.#http1Active.set(socket, (this.#http1Active.get(socket) ?? 0) + 1);
+    if (this.#closing && !response.headersSent) response.setHeader("connection", "close");
+    response.once("close", () => {
+      const active = (this.#http1Active.get(socket) ?? 1) - 1;
+      this.#http1Active.set(socket, active);
+      if (this.#closing && active === 0) socket.destroySoon();
+    });
   }
 
   #accept(socket: net.Socket): void {
@@ -134,6 +148,8 @@ export class GatewayServer {
       if (looksHttp2) {
         this.#http2.emit("connection", socket);
       } else {
+        this.#http1Active.set(socket, 0);
+        socket.once("close", () => this.#http1Active.delete(socket));
         this.#http1.emit("connection", socket);
         socket.resume();
       }
