@@ -42,7 +42,7 @@ export interface RunningGateway {
   readonly health: HealthRegistry;
   /** Whether client keys are checked (an `auth` section is configured). */
   readonly keysRequired: boolean;
-  /** Drains in-flight calls (for the configured grace period) and stops. */
+  /** Drains in-flight calls (for the configured grace period) and stops; later calls wait for the first. */
   close(): Promise<void>;
 }
 
@@ -136,6 +136,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger, env: 
   health.set("", Status.SERVING);
   health.set(LLMService.typeName, Status.SERVING);
   health.set(AdminService.typeName, Status.SERVING);
+  let closing: Promise<void> | undefined;
   const host = config.server.host === "0.0.0.0" || config.server.host === "::" ? "127.0.0.1" : config.server.host;
   logger?.info(
     {
@@ -154,15 +155,18 @@ export async function startGateway(config: GatewayConfig, logger?: Logger, env: 
     health,
     keysRequired: registry !== undefined,
     close: async () => {
-      health.shutdown();
-      await server.close();
-      await costs.drain();
-      ledger.close();
-      await dispatcher.stop();
-      await pipeline.stop();
-      closeUsageDatabase(db);
-      removeGauges();
-      await telemetry.shutdown();
+      closing ??= (async () => {
+        health.shutdown();
+        await server.close();
+        await costs.drain();
+        ledger.close();
+        await dispatcher.stop();
+        await pipeline.stop();
+        closeUsageDatabase(db);
+        removeGauges();
+        await telemetry.shutdown();
+      })();
+      return closing;
     },
   };
 }

@@ -36,7 +36,13 @@ function wellFormed(scenario: Scenario): void {
 }
 
 function costWellFormed(cost: CostFigures): void {
-  expect(cost.requestCpu.map((r) => r.id)).toEqual(["cost/request-cpu/tokenized", "cost/request-cpu/memoized", "cost/request-cpu/budgeted", "cost/request-cpu/budgeted-filled-ledger"]);
+  expect(cost.requestCpu.map((r) => r.id)).toEqual([
+    "cost/request-cpu/check-only",
+    "cost/request-cpu/tokenized",
+    "cost/request-cpu/memoized",
+    "cost/request-cpu/budgeted",
+    "cost/request-cpu/budgeted-filled-ledger",
+  ]);
   for (const row of cost.requestCpu) {
     for (const value of [row.keysOnUs, row.keysOffUs]) expect(Number.isFinite(value) && value > 0, row.id).toBe(true);
     expect(Number.isFinite(row.addedUs), row.id).toBe(true);
