@@ -8,8 +8,8 @@ import { openCostStack } from "./cost-stack.js";
 import { fillLedger, type LedgerShape } from "./usage-ledger-fill.js";
 import { timeUsageQueries } from "./usage-query-timing.js";
 
-/** Ledger rows of the GetUsage rows: 2,000,000, or 100,000 with --quick. */
-export const usageLedgerRows = (quick: boolean): number => (quick ? 100_000 : 2_000_000);
+/** Ledger rows of the GetUsage rows: 2,000,000, or 20,000 with --quick. */
+export const usageLedgerRows = (quick: boolean): number => (quick ? 20_000 : 2_000_000);
 
 /**
  * Cost control, measured in the bench process on temp-file SQLite databases (no server, no emulator):
@@ -18,7 +18,7 @@ export const usageLedgerRows = (quick: boolean): number => (quick ? 100_000 : 2_
  *   with keys and budgets on and off, 20,000 requests per loop (2,000 with --quick), median of 3 runs, on a
  *   new ledger and (budgeted keys) again on the filled one below;
  * - GetUsage (`queryUsage`) on a ledger of 2,000,000 requests (5,000 keys, 50 tenants, 20 models, 5 providers,
- *   90 days; 100,000 with --quick): wall ms per query, median of 5, with the fill time and file size.
+ *   90 days; 20,000 rows of 100 keys with --quick): wall ms per query, median of 5, with the fill time and file size.
  */
 export async function costSuite(options: BenchOptions, log: (message: string) => void): Promise<CostFigures> {
   const dir = mkdtempSync(join(os.tmpdir(), "llm-gateway-bench-cost-"));
@@ -38,7 +38,7 @@ export async function costSuite(options: BenchOptions, log: (message: string) =>
   };
   try {
     const requestCpu: RequestCpuFigures[] = await measureOn(join(dir, "cost-control.db"), [checkOnlyRow, ...newLedgerRows]);
-    const shape: LedgerShape = { rows: usageLedgerRows(options.quick), keys: 5_000, tenants: 50, models: 20, providers: 5, days: 90, endAt: Date.now() };
+    const shape: LedgerShape = { rows: usageLedgerRows(options.quick), keys: options.quick ? 100 : 5_000, tenants: 50, models: 20, providers: 5, days: 90, endAt: Date.now() };
     log(`cost: filling a usage ledger with ${shape.rows.toLocaleString("en-US")} requests`);
     const ledger = fillLedger(join(dir, "usage-ledger.db"), shape, log);
     log(`cost: ledger filled in ${ledger.fillS.toFixed(1)} s (${(ledger.dbBytes / 1024 / 1024).toFixed(0)} MB); timing GetUsage queries`);

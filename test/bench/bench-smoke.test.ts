@@ -49,7 +49,7 @@ function costWellFormed(cost: CostFigures): void {
     expect(row.runs.keysOnUs.length).toBeGreaterThanOrEqual(3);
     expect(row.runs.keysOffUs).toHaveLength(row.runs.keysOnUs.length);
   }
-  expect(cost.usage.rows).toBe(100_000);
+  expect(cost.usage.rows).toBe(20_000);
   expect(cost.usage.fillS).toBeGreaterThan(0);
   expect(cost.usage.dbBytes).toBeGreaterThan(0);
   expect(cost.usage.queries).toHaveLength(4);
@@ -113,7 +113,7 @@ describe("npm run bench -- --quick", () => {
     expect(report.startup).toBeUndefined();
     if (report.cost !== undefined) costWellFormed(report.cost);
     expect(report.cost).toBeDefined();
-    expect(stdout).toContain("GetUsage at 100,000 rows");
+    expect(stdout).toContain("GetUsage at 20,000 rows");
     const checks = report.targets.filter((t) => t.target.includes("µs CPU per request") || t.target.startsWith("GetUsage"));
     expect(checks).toHaveLength(2);
     expect(checks[1]?.met).toBeUndefined();
