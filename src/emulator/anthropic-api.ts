@@ -12,14 +12,20 @@ interface MessageAnswer {
   model: string;
   echo: EchoAnswer;
   stopReason: StopReason;
+  /** The prompt's tokens, cache reads and writes included. */
   inputTokens: number;
+  /** Prompt tokens reported as read from the cache. */
+  cacheReadTokens: number;
+  /** Prompt tokens reported as written to the cache. */
+  cacheWriteTokens: number;
 }
 
 const quote = JSON.stringify;
 
 /**
  * Anthropic's Messages API: `POST /v1/messages` answered with `"Echo: ..."` as a message or as the recorded
- * event sequence, and `GET /v1/models`.
+ * event sequence, and `GET /v1/models`. A fault's `cachedTokens` and `cacheWriteTokens` show in the usage as
+ * cache reads and writes.
  */
 export const anthropicApi = {
   messages(context: OperationContext): void {
@@ -36,12 +42,15 @@ export const anthropicApi = {
     }
     const echo = echoAnswer(request.source, request.maxTokens, request.stopSequences, request.prefill);
     if (!exchange.admit(request.promptTokens + echo.completionTokens)) return;
+    const cacheReadTokens = Math.min(Math.floor(fault.cachedTokens ?? 0), request.promptTokens);
     const answer: MessageAnswer = {
       id: requestIds.message(),
       model: exchange.request.model,
       echo,
       stopReason: stopReason(echo, fault.errorCode === "content_filter"),
       inputTokens: request.promptTokens,
+      cacheReadTokens,
+      cacheWriteTokens: Math.min(Math.floor(fault.cacheWriteTokens ?? 0), request.promptTokens - cacheReadTokens),
     };
     if (request.stream) writeSseStream(exchange, messageStreamScript(answer), fault, context.chunkDelayMs);
     else exchange.sendJson(200, messageBody(answer));
@@ -57,12 +66,19 @@ function stopReason(echo: EchoAnswer, filtered: boolean): StopReason {
   return echo.stopSequence === undefined ? "end_turn" : "stop_sequence";
 }
 
-function usage(inputTokens: number, outputTokens: number): object {
+/** Anthropic's input token counts: `input_tokens` excludes the tokens read from and written to the cache. */
+function inputUsage(answer: MessageAnswer): { input_tokens: number; cache_creation_input_tokens: number; cache_read_input_tokens: number } {
   return {
-    input_tokens: inputTokens,
-    cache_creation_input_tokens: 0,
-    cache_read_input_tokens: 0,
-    cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
+    input_tokens: answer.inputTokens - answer.cacheReadTokens - answer.cacheWriteTokens,
+    cache_creation_input_tokens: answer.cacheWriteTokens,
+    cache_read_input_tokens: answer.cacheReadTokens,
+  };
+}
+
+function usage(answer: MessageAnswer, outputTokens: number): object {
+  return {
+    ...inputUsage(answer),
+    cache_creation: { ephemeral_5m_input_tokens: answer.cacheWriteTokens, ephemeral_1h_input_tokens: 0 },
     output_tokens: outputTokens,
     service_tier: "standard",
   };
@@ -77,7 +93,7 @@ function messageBody(answer: MessageAnswer): object {
     content: [{ type: "text", text: answer.echo.text }],
     stop_reason: answer.stopReason,
     stop_sequence: answer.stopReason === "stop_sequence" ? (answer.echo.stopSequence ?? null) : null,
-    usage: usage(answer.inputTokens, answer.echo.completionTokens),
+    usage: usage(answer, answer.echo.completionTokens),
   };
 }
 
@@ -101,7 +117,7 @@ function messageStreamScript(answer: MessageAnswer): StreamScript {
       content: [],
       stop_reason: null,
       stop_sequence: null,
-      usage: usage(answer.inputTokens, 1),
+      usage: usage(answer, 1),
     },
   };
   const head =
@@ -114,12 +130,7 @@ function messageStreamScript(answer: MessageAnswer): StreamScript {
   const delta = {
     type: "message_delta",
     delta: { stop_reason: answer.stopReason, stop_sequence: answer.stopReason === "stop_sequence" ? (answer.echo.stopSequence ?? null) : null },
-    usage: {
-      input_tokens: answer.inputTokens,
-      cache_creation_input_tokens: 0,
-      cache_read_input_tokens: 0,
-      output_tokens: answer.echo.completionTokens,
-    },
+    usage: { ...inputUsage(answer), output_tokens: answer.echo.completionTokens },
   };
   const tail =
     frame("content_block_stop", '{"type":"content_block_stop","index":0}') +

@@ -33,6 +33,8 @@ export interface EmulatorRecord {
   chunksSent: number;
   /** The client went away before the answer ended (not set by injected drops or by `close()`). */
   aborted: boolean;
+  /** When the emulator saw the client go away (`performance.now()` of its process), if `aborted`. */
+  abortedAt: number | undefined;
   /** Settles when the exchange ends either way. */
   done: Promise<void>;
 }

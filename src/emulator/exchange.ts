@@ -2,6 +2,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:
 import type { EmulatedRequest, EmulatorRecord } from "./emulator.js";
 import { errorBodies, type Problem } from "./error-bodies.js";
 import type { Fault } from "./fault.js";
+import { isRecord } from "./is-record.js";
 import type { RateLimitSnapshot, RateLimitWindow } from "./rate-limit-window.js";
 import { requestIds } from "./request-ids.js";
 import { jsonContentType, responseHeaders, sseContentType } from "./response-headers.js";
@@ -18,6 +19,7 @@ interface MutableRecord extends EmulatorRecord {
   status: number;
   chunksSent: number;
   aborted: boolean;
+  abortedAt: number | undefined;
 }
 
 /**
@@ -51,11 +53,14 @@ export class Exchange {
     const done = new Promise<void>((resolve) => {
       settle = resolve;
     });
-    this.mutable = { request, status: 0, chunksSent: 0, aborted: false, done };
+    this.mutable = { request, status: 0, chunksSent: 0, aborted: false, abortedAt: undefined, done };
     this.record = this.mutable;
     res.once("close", () => {
       this.isClosed = true;
-      if (!res.writableFinished && !this.closedByEmulator && !host.closing) this.mutable.aborted = true;
+      if (!res.writableFinished && !this.closedByEmulator && !host.closing) {
+        this.mutable.aborted = true;
+        this.mutable.abortedAt = performance.now();
+      }
       if (this.timer !== undefined) clearTimeout(this.timer);
       this.timer = undefined;
       this.wakeUp?.(false);
@@ -120,7 +125,7 @@ export class Exchange {
     this.res.end(payload);
   }
 
-  /** Sends the API's real error answer for `problem`. */
+  /** Sends the API's real error answer for `problem` (an injected status with the fault's `errorMessage`, if any). */
   sendProblem(problem: Problem, extraHeaders?: OutgoingHttpHeaders): void {
     const { status, body } = errorBodies(this.request.api, problem, {
       model: this.request.model,
@@ -129,7 +134,8 @@ export class Exchange {
       contextWindow: this.host.contextWindow,
       apiVersion: this.apiVersion,
     });
-    this.sendJson(status, body, extraHeaders);
+    const message = problem.kind === "fault" ? this.fault.errorMessage : undefined;
+    this.sendJson(status, message === undefined ? body : withErrorMessage(body, message), extraHeaders);
   }
 
   /** Sends status 200 with SSE headers and the frames that precede the content. */
@@ -182,4 +188,10 @@ export class Exchange {
     if (this.fault.retryAfterMs !== undefined) headers["retry-after-ms"] = String(this.fault.retryAfterMs);
     return extraHeaders === undefined ? headers : Object.assign(headers, extraHeaders);
   }
+}
+
+/** An error body (every API's has its message at `error.message`) with another message. */
+function withErrorMessage(body: unknown, message: string): unknown {
+  if (!isRecord(body) || !isRecord(body.error)) return body;
+  return { ...body, error: { ...body.error, message } };
 }

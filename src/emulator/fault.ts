@@ -31,9 +31,27 @@ export interface Fault {
   truncateAfterChunks?: number;
   /** Accept the request and never answer, until the client goes away or the emulator closes. */
   hang?: boolean;
+  /**
+   * Replaces the `message` of the error body an injected `status` answers with, as a provider whose error
+   * message echoes part of the request (a header, a key) does.
+   */
+  errorMessage?: string;
+  /**
+   * Chat answers (JSON and streams) report this many of the prompt tokens as read from the provider's prompt
+   * cache (at most the prompt's tokens): OpenAI and Azure as `usage.prompt_tokens_details.cached_tokens`, part
+   * of `prompt_tokens`; Anthropic as `cache_read_input_tokens`, which Anthropic counts apart: `input_tokens`
+   * is then the prompt's tokens less the cached and cache-written ones. The prompt's token count is unchanged.
+   */
+  cachedTokens?: number;
+  /**
+   * Anthropic answers report this many of the prompt tokens (at most those not already read from cache) as
+   * written to the prompt cache: `cache_creation_input_tokens` and `cache_creation.ephemeral_5m_input_tokens`,
+   * taken out of `input_tokens`. The OpenAI family reports no cache writes and ignores it.
+   */
+  cacheWriteTokens?: number;
 }
 
-type NumericFaultField = Exclude<keyof Fault, "errorCode" | "hang">;
+type NumericFaultField = Exclude<keyof Fault, "errorCode" | "hang" | "errorMessage">;
 
 const numericKeys: ReadonlyMap<string, NumericFaultField> = new Map([
   ["status", "status"],
@@ -45,11 +63,15 @@ const numericKeys: ReadonlyMap<string, NumericFaultField> = new Map([
   ["drop-after", "dropAfterChunks"],
   ["error-after", "errorAfterChunks"],
   ["truncate-after", "truncateAfterChunks"],
+  ["cached-tokens", "cachedTokens"],
+  ["cache-write-tokens", "cacheWriteTokens"],
 ]);
 
 /**
  * Parses the `x-emulator-fault` header, for example
- * `"status=429;retry-after=2;latency=50;ttft=100;chunk-delay=5;drop-after=5;error-after=3;truncate-after=4;hang;code=insufficient_quota;retry-after-ms=1500"`.
+ * `"status=429;retry-after=2;latency=50;ttft=100;chunk-delay=5;drop-after=5;error-after=3;truncate-after=4;hang;code=insufficient_quota;retry-after-ms=1500"`,
+ * or `"cached-tokens=128;cache-write-tokens=64"`, or `"status=502;message=upstream said: Bad gateway"` (a message
+ * cannot hold a `;`).
  * Throws an Error naming the culprit on an unknown key or a bad value, so a typo in a test fails loudly
  * (the emulator answers it with a 400) instead of silently injecting nothing.
  */
@@ -69,6 +91,11 @@ export function parseFault(header: string): Fault {
     if (key === "code") {
       if (value === undefined || value === "") throw new Error("code needs a value");
       fault.errorCode = value;
+      continue;
+    }
+    if (key === "message") {
+      if (value === undefined || value === "") throw new Error("message needs a value");
+      fault.errorMessage = value;
       continue;
     }
     const field = numericKeys.get(key);

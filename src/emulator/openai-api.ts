@@ -9,7 +9,8 @@ import { writeSseStream } from "./sse-writer.js";
 /**
  * OpenAI's (and Azure OpenAI's) chat and legacy completion operations: validate, refuse prompts over the
  * context window, charge the rate limiter, then answer `"Echo: ..."` as JSON or as an SSE stream. Azure
- * answers name the deployment as their model and carry content-filter annotations.
+ * answers name the deployment as their model and carry content-filter annotations. A fault's `cachedTokens`
+ * shows in chat usage as cached prompt tokens.
  */
 export const openAiApi = {
   chat(context: OperationContext): void {
@@ -45,6 +46,7 @@ function generate(context: OperationContext, parsed: ParsedRequest<GenerationReq
     finishReason: fault.errorCode === "content_filter" ? "content_filter" : echo.finish,
     promptTokens: request.promptTokens,
     completionTokens: echo.completionTokens,
+    cachedTokens: kind === "chat" ? Math.min(Math.floor(fault.cachedTokens ?? 0), request.promptTokens) : 0,
     azure,
     includeUsage: request.includeUsage,
   };

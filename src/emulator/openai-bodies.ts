@@ -11,19 +11,21 @@ export interface GenerationAnswer {
   finishReason: "stop" | "length" | "content_filter";
   promptTokens: number;
   completionTokens: number;
+  /** Chat: prompt tokens reported as read from the prompt cache (part of `promptTokens`). */
+  cachedTokens: number;
   /** Azure: add prompt_filter_results and content_filter_results. */
   azure: boolean;
   /** Streams: `stream_options.include_usage`. */
   includeUsage: boolean;
 }
 
-/** Chat usage with the detail objects OpenAI sends today. */
-function chatUsage(promptTokens: number, completionTokens: number): object {
+/** Chat usage with the detail objects OpenAI sends today; `cachedTokens` of the prompt tokens came from the cache. */
+function chatUsage(promptTokens: number, completionTokens: number, cachedTokens = 0): object {
   return {
     prompt_tokens: promptTokens,
     completion_tokens: completionTokens,
     total_tokens: promptTokens + completionTokens,
-    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+    prompt_tokens_details: { cached_tokens: cachedTokens, audio_tokens: 0 },
     completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
   };
 }
@@ -48,7 +50,7 @@ function chatCompletionBody(answer: GenerationAnswer): object {
     created: answer.created,
     model: answer.model,
     choices: [choice],
-    usage: chatUsage(answer.promptTokens, answer.completionTokens),
+    usage: chatUsage(answer.promptTokens, answer.completionTokens, answer.cachedTokens),
     service_tier: "default",
     system_fingerprint: "fp_emulator",
   };

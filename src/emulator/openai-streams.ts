@@ -38,7 +38,7 @@ function chatStreamScript(answer: GenerationAnswer): StreamScript {
     (piece) => `${prefix}{"index":0,"delta":{"content":${quote(piece)}},"logprobs":null,"finish_reason":null${contentFilter}}${suffix}`,
   );
   let tail = `${prefix}{"index":0,"delta":{},"logprobs":null,"finish_reason":${quote(answer.finishReason)}${finishFilterField(answer)}}${suffix}`;
-  if (answer.includeUsage) tail += `${prefix}],"usage":${quote(openAiBodies.chatUsage(answer.promptTokens, answer.completionTokens))}}\n\n`;
+  if (answer.includeUsage) tail += `${prefix}],"usage":${quote(openAiBodies.chatUsage(answer.promptTokens, answer.completionTokens, answer.cachedTokens))}}\n\n`;
   return { head, content, tail: tail + done };
 }
 
