@@ -8,5 +8,8 @@ main(process.argv.slice(2)).then(
   (error) => {
     process.stderr.write(`llm-gateway: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 1;
+    // A start-up that failed half-way may leave servers or timers open (a metrics endpoint, health checks):
+    // exit anyway, once stderr had a moment to drain.
+    setTimeout(() => process.exit(1), 100).unref();
   },
 );

@@ -262,8 +262,10 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
       }
       if (port !== undefined) config.server.port = port;
       const logger = createLogger({ level: config.logging.level });
-      const running = await startGateway(config, logger, env);
-      onSignals(logger, () => running.close());
+      // Signals are handled from the start: one that arrives while the gateway starts stops it once started.
+      const starting = startGateway(config, logger, env);
+      onSignals(logger, async () => (await starting).close());
+      await starting;
       return undefined;
     }
     case "emulator": {

@@ -48,4 +48,25 @@ describe("the llm-gateway command", () => {
     expect(await run.exit).toBe(2);
     expect(run.stderr()).toContain("providers[0].apiKey: environment variable MISSING_KEY is not set");
   });
+
+  it("exits 1 with the reason when start-up fails half-way, even with a metrics endpoint already serving", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "llm-gateway-cli-"));
+    writeFileSync(join(dir, "file"), "not a directory");
+    const config = join(dir, "gateway.yaml");
+    writeFileSync(
+      config,
+      [
+        "server: { host: 127.0.0.1 }",
+        "telemetry: { prometheus: { enabled: true, host: 127.0.0.1, port: 0 } }",
+        `storage: { sqlite: { path: "${join(dir, "file", "sub", "gateway.db")}" } }`,
+        'providers: [{ name: openai, type: openai, apiKey: "${OPENAI_API_KEY}", baseUrl: "http://127.0.0.1:9/v1" }]',
+        "models: [{ name: gpt-4o, targets: [{ provider: openai, model: gpt-4o }] }]",
+      ].join("\n"),
+    );
+    const started = performance.now();
+    const run = start(["serve", "--config", config, "--port", "0"], { OPENAI_API_KEY: "sk-x" });
+    expect(await run.exit).toBe(1);
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(run.stderr()).toContain("ENOTDIR");
+  });
 });

@@ -28,7 +28,7 @@ export function start(args: string[], env: Record<string, string> = {}): { child
         .map((l) => JSON.parse(l) as Record<string, unknown>)
         .find((l) => l["msg"] === msg);
       if (found) return found;
-      if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${err}`);
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited ${child.exitCode ?? child.signalCode}: ${err}`);
       await new Promise<void>((resolve) => waiters.push(resolve));
     }
   };
