@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ErrorDetailSchema, Role } from "../../gen/llm/v1/llm_service_pb.js";
 import type { Fault } from "../../src/emulator/fault.js";
 import { models, startHarness, testKey, wrongKey, type Harness } from "../support/gateway-harness.js";
+import { failure } from "../support/call-failure.js";
 
 let h: Harness;
 beforeAll(async () => {
@@ -19,14 +20,6 @@ afterAll(() => h.close());
 
 const messages = [{ role: Role.USER, content: "Say hello" }];
 
-async function failure(run: () => Promise<unknown>): Promise<ConnectError> {
-  try {
-    await run();
-  } catch (error) {
-    return ConnectError.from(error);
-  }
-  throw new Error("expected the call to fail");
-}
 
 async function chatFailure(model: string, fault?: Fault): Promise<ConnectError> {
   h.emulator.setFault(fault);

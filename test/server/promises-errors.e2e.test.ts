@@ -6,6 +6,7 @@ import type { ChatRequest, GenerationResult, Provider, StreamPart } from "../../
 import { ProviderError, type ProviderErrorKind } from "../../src/providers/provider-error.js";
 import { codeForKind, toConnectError } from "../../src/server/error-codes.js";
 import { models, startHarness, type Harness } from "../support/gateway-harness.js";
+import { failure } from "../support/call-failure.js";
 
 /**
  * README: "every provider failure becomes one of a closed set of error kinds, mapped once to a gRPC status code
@@ -15,14 +16,6 @@ import { models, startHarness, type Harness } from "../support/gateway-harness.j
  * with nothing of the bug.
  */
 
-async function failure(run: () => Promise<unknown>): Promise<ConnectError> {
-  try {
-    await run();
-  } catch (error) {
-    return ConnectError.from(error);
-  }
-  throw new Error("expected the call to fail");
-}
 
 function detailOf(error: ConnectError) {
   const [detail] = error.findDetails(ErrorDetailSchema);
