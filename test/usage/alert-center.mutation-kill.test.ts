@@ -106,4 +106,16 @@ describe("AlertCenter when the outbox fails", () => {
     expect(s.lines).toContainEqual(expect.objectContaining({ level: 50, msg: "alert could not be stored", alert: "circuit_opened", err: expect.objectContaining({ type: "TypeError" }) }));
     expect(s.alerts.map((a) => a.type)).toEqual(["circuit_opened"]);
   });
+
+  it("without a logger, still raises the alert", async () => {
+    const db = openUsageDatabase(":memory:");
+    const outbox = new AlertOutbox(db);
+    const dispatcher = new WebhookDispatcher({ outbox, webhooks: [] });
+    await dispatcher.stop(0);
+    const alerts: AlertEnvelope[] = [];
+    const c = new AlertCenter({ config: config({ threshold: 0.5, windowMs: 10_000, minRequests: 2 }), outbox, dispatcher, onAlert: (a) => alerts.push(a) });
+    db.close();
+    c.circuitChanged("p", "m", "open", "closed");
+    expect(alerts.map((a) => a.type)).toEqual(["circuit_opened"]);
+  });
 });

@@ -93,6 +93,17 @@ describe("LedgerWriter checkpoints", () => {
 });
 
 describe("LedgerWriter failures", () => {
+  it("without a logger, a failed checkpoint does not throw", () => {
+    const db = openUsageDatabase(":memory:");
+    const w = writer(db);
+    w.append(ledgerRecord({ id: "a", spend: keySpend(10) }));
+    w.flush();
+    db.exec("CREATE TRIGGER refuse BEFORE INSERT ON budget_spend BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+    expect(() => w.checkpoint()).not.toThrow();
+    db.exec("DROP TRIGGER refuse");
+  });
+
+
   it("logs a record the database refuses alone, whole, with its money as decimal strings", () => {
     const db = openUsageDatabase(":memory:");
     const { logger, lines } = capturedLogger();
