@@ -11,12 +11,7 @@ export default {
   vitest: { configFile: "vitest.config.ts" },
   // Each mutant runs only the tests that executed its code in the initial run (the rest cannot kill it).
   coverageAnalysis: "perTest",
-  mutate: [
-    "src/pipeline/**/*.ts",
-    "src/usage/**/*.ts",
-    "src/providers/**/*.ts",
-    "!src/**/*.d.ts",
-  ],
+  mutate: ["src/pipeline/**/*.ts", "src/usage/**/*.ts", "src/providers/**/*.ts", "!src/**/*.d.ts"],
   // Static mutants (code run only while a module loads: top-level constants, tables, regexes) cannot be tied
   // to a test, so each one reloads and runs every test file that imports its file, transitively: for
   // src/usage that is all the e2e server tests, about a minute per mutant here (231 of src/usage's 1,064
@@ -38,7 +33,9 @@ export default {
   // results in this file are run again. Not committed (git-ignored): it holds the text of every mutated and
   // test file (1.7 MB for src/usage alone) and changes with every run; keep it locally, or cache it in CI.
   incrementalFile: "reports/stryker-incremental.json",
-  reporters: ["clear-text", "progress", "html", "json"],
+  // "survivors" (stryker/survivors-reporter.mjs) appends each survivor to reports/mutation/survivors.jsonl as it is found.
+  plugins: ["@stryker-mutator/*", "./stryker/survivors-reporter.mjs"],
+  reporters: ["clear-text", "progress", "html", "json", "survivors"],
   htmlReporter: { fileName: "reports/mutation/mutation.html" },
   jsonReporter: { fileName: "reports/mutation/mutation.json" },
   clearTextReporter: { allowColor: false, logTests: false, maxTestsToLog: 0, reportScoreTable: true },

@@ -49,14 +49,16 @@ export const benchUsage = `usage: npm run bench -- [options]
 
 function numbers(text: string, name: string): number[] {
   const values = text.split(",").map((v) => Number(v.trim()));
-  if (values.some((v) => !Number.isFinite(v) || v <= 0)) throw new Error(`--${name}: not a list of positive numbers: ${text}`);
+  if (values.some((v) => !Number.isFinite(v) || v <= 0))
+    throw new Error(`--${name}: not a list of positive numbers: ${text}`);
   return values;
 }
 
 function positive(text: string | undefined, name: string, fallback: number, allowZero = false): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) throw new Error(`--${name}: not a positive number: ${text}`);
+  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0))
+    throw new Error(`--${name}: not a positive number: ${text}`);
   return value;
 }
 
@@ -96,7 +98,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     upstreamLatencyMs: positive(values.latency, "latency", 0, true),
     concurrencies: quick ? [1, 16] : [1, 16, 64],
     rate: positive(values.rate, "rate", 200),
-    openStreams: values.streams === undefined ? (quick ? [1, 100] : [1, 100, 1000, 5000]) : numbers(values.streams, "streams"),
+    openStreams:
+      values.streams === undefined ? (quick ? [1, 100] : [1, 100, 1000, 5000]) : numbers(values.streams, "streams"),
     slowChunkDelayMs: positive(values["chunk-delay"], "chunk-delay", quick ? 500 : 5_000),
     promptBytes: [1024, 100 * 1024, 1024 * 1024],
     nodeDriverOnly: values["node-driver"] === true,

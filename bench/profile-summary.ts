@@ -31,7 +31,11 @@ function short(url: string): string {
  * --profile DIR`, which runs the gateway under `--cpu-prof`.
  */
 function profileSummary(argv: readonly string[]): string {
-  const { values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: { skip: { type: "string" }, top: { type: "string" } } });
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: { skip: { type: "string" }, top: { type: "string" } },
+  });
   const [file] = positionals;
   if (file === undefined) return "usage: profile-summary FILE.cpuprofile [--skip SECONDS] [--top N]";
   const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;

@@ -29,16 +29,32 @@ const sharedSuites: readonly [SuiteName, (context: BenchContext) => Promise<Scen
 const served = (options: BenchOptions): boolean => [...options.suites].some((suite) => suite !== "cost");
 
 /** The served suites: the emulator and gateways in their own processes, the scenarios and start-up figures. */
-async function servedSuites(options: BenchOptions, log: (message: string) => void): Promise<{ scenarios: Scenario[]; startup: StartupFigures | undefined }> {
+async function servedSuites(
+  options: BenchOptions,
+  log: (message: string) => void,
+): Promise<{ scenarios: Scenario[]; startup: StartupFigures | undefined }> {
   const workDir = mkdtempSync(join(os.tmpdir(), "llm-gateway-bench-"));
-  const tools = options.nodeDriverOnly ? { wrk: false, h2load: false } : { wrk: await toolAvailable("wrk"), h2load: await toolAvailable("h2load") };
-  log(`load drivers: HTTP/1.1 ${tools.wrk ? "wrk" : "node"}, gRPC ${tools.h2load ? "h2load" : "node"}; ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  const tools = options.nodeDriverOnly
+    ? { wrk: false, h2load: false }
+    : { wrk: await toolAvailable("wrk"), h2load: await toolAvailable("h2load") };
+  log(
+    `load drivers: HTTP/1.1 ${tools.wrk ? "wrk" : "node"}, gRPC ${tools.h2load ? "h2load" : "node"}; ${os.cpus().length} cores, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
   const scenarios: Scenario[] = [];
   let startup: StartupFigures | undefined;
   const emulator = await startEmulatorChild(options.upstreamLatencyMs, options.slowChunkDelayMs);
   try {
-    const gatewayStart = { emulatorUrl: emulator.url, workDir, logLevel: options.logLevel, profileDir: options.profileDir };
-    if (options.suites.has("startup")) startup = await startupSuite({ ...gatewayStart, label: "startup", profileDir: undefined }, options, log);
+    const gatewayStart = {
+      emulatorUrl: emulator.url,
+      workDir,
+      logLevel: options.logLevel,
+      profileDir: options.profileDir,
+    };
+    if (options.suites.has("startup"))
+      startup = await startupSuite({ ...gatewayStart, label: "startup", profileDir: undefined }, options, log);
     const gateway = await startGatewayChild({ ...gatewayStart, label: "main" });
     const context: BenchContext = { options, emulator, gateway, tools, workDir, log };
     try {
@@ -46,7 +62,8 @@ async function servedSuites(options: BenchOptions, log: (message: string) => voi
     } finally {
       await gateway.child.stop();
     }
-    if (options.suites.has("tracing")) scenarios.push(...(await tracingSuite(context, { ...gatewayStart, label: "tracing", profileDir: undefined })));
+    if (options.suites.has("tracing"))
+      scenarios.push(...(await tracingSuite(context, { ...gatewayStart, label: "tracing", profileDir: undefined })));
   } finally {
     await emulator.child.stop();
     rmSync(workDir, { recursive: true, force: true });
@@ -62,7 +79,9 @@ async function servedSuites(options: BenchOptions, log: (message: string) => voi
 export async function runBenchmark(options: BenchOptions, log: (message: string) => void): Promise<BenchReport> {
   const startedAt = new Date();
   const loadAverageBefore = os.loadavg();
-  const { scenarios, startup } = served(options) ? await servedSuites(options, log) : { scenarios: [], startup: undefined };
+  const { scenarios, startup } = served(options)
+    ? await servedSuites(options, log)
+    : { scenarios: [], startup: undefined };
   let cost: CostFigures | undefined;
   if (options.suites.has("cost")) cost = await costSuite(options, log);
   const report: BenchReport = {

@@ -27,7 +27,10 @@ async function run(argv: readonly string[]): Promise<number> {
   writeFileSync(join(options.outDir, "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(options.outDir, "latest.md"), markdown);
   process.stdout.write(`${reportTable(report)}\n\n`);
-  for (const check of report.targets) process.stdout.write(`${check.met === undefined ? "  ?" : check.met ? " ok" : "MISS"}  ${check.target}: ${check.measured}\n`);
+  for (const check of report.targets)
+    process.stdout.write(
+      `${check.met === undefined ? "  ?" : check.met ? " ok" : "MISS"}  ${check.target}: ${check.measured}\n`,
+    );
   process.stdout.write(`\nwritten: ${join(options.outDir, "latest.json")}, ${join(options.outDir, "latest.md")}\n`);
   return 0;
 }
@@ -37,7 +40,7 @@ run(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`bench failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exitCode = 1;
   },
 );

@@ -1,4 +1,6 @@
 import { parseArgs } from "node:util";
+import { readFileSync } from "node:fs";
+import { setTimeout as delay } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { GatewayConfig, ProviderConfig } from "./config/config-schema.js";
 import { ConfigError, loadConfigFile } from "./config/load-config.js";
@@ -12,8 +14,10 @@ import { Gateway } from "./pipeline/gateway.js";
 import type { Provider } from "./providers/provider.js";
 import { GatewayServer } from "./server/gateway-server.js";
 import { HealthRegistry } from "./server/health-registry.js";
+import { RefusalRecorder } from "./server/refusal-recorder.js";
 import { registerHealthService } from "./server/health-service.js";
 import { errorInterceptor } from "./server/error-interceptor.js";
+import { requestIdInterceptor } from "./server/request-id-interceptor.js";
 import { registerLLMService } from "./server/llm-service-handlers.js";
 import { LLMService } from "../gen/llm/v1/llm_service_pb.js";
 import { HealthCheckResponse_ServingStatus as Status } from "../gen/grpc/health/v1/health_pb.js";
@@ -59,7 +63,9 @@ export async function createProvider(config: ProviderConfig): Promise<Provider> 
     case "anthropic":
       return (await import("./providers/anthropic/create-anthropic-provider.js")).createAnthropicProvider(config);
     case "openai-compatible":
-      return (await import("./providers/openai-compatible/create-openai-compatible-provider.js")).createOpenAICompatibleProvider(config);
+      return (
+        await import("./providers/openai-compatible/create-openai-compatible-provider.js")
+      ).createOpenAICompatibleProvider(config);
   }
 }
 
@@ -67,29 +73,69 @@ export async function createProvider(config: ProviderConfig): Promise<Provider> 
  * The composition root: providers from config, the pipeline around them, the gateway, the RPC services,
  * and the server. Nothing else in the code base wires components together.
  */
-export async function startGateway(config: GatewayConfig, logger?: Logger, env: TelemetryEnv = telemetryEnv()): Promise<RunningGateway> {
-  const telemetry = await Telemetry.start({ config: config.telemetry, env, providers: config.providers, ...(logger ? { logger } : {}) });
-  const adapters = new Map(await Promise.all(config.providers.map(async (p) => [p.name, await createProvider(p)] as const)));
+export async function startGateway(
+  config: GatewayConfig,
+  logger?: Logger,
+  env: TelemetryEnv = telemetryEnv(),
+): Promise<RunningGateway> {
+  const telemetry = await Telemetry.start({
+    config: config.telemetry,
+    env,
+    providers: config.providers,
+    ...(logger ? { logger } : {}),
+  });
+  const adapters = new Map(
+    await Promise.all(config.providers.map(async (p) => [p.name, await createProvider(p)] as const)),
+  );
   const health = new HealthRegistry();
   for (const p of config.providers) health.set(p.name, Status.SERVING);
 
   const db = openUsageDatabase(config.storage.sqlite.path);
   const registry = config.auth === undefined ? undefined : new KeyRegistry(new KeyStore(db));
-  if (registry === undefined) logger?.warn("no auth section: client keys are not checked and anyone who reaches the port can call providers");
+  if (registry === undefined)
+    logger?.warn("no auth section: client keys are not checked and anyone who reaches the port can call providers");
   const outbox = new AlertOutbox(db);
   const dispatcher = new WebhookDispatcher({ outbox, webhooks: config.alerts.webhooks, logger });
-  const alerts = new AlertCenter({ config: config.alerts, outbox, dispatcher, logger, onAlert: (alert) => telemetry.recordAlert(alert.type) });
-  const book = new BudgetBook({ maxWaitMs: config.budgets.maxWaitMs, onSpend: (spend) => alerts.budgetSpend(spend) }, loadSpend(db));
-  const ledger = new LedgerWriter(db, { flushIntervalMs: config.storage.sqlite.flushIntervalMs, maxBatch: config.storage.sqlite.maxBatch, logger });
+  const alerts = new AlertCenter({
+    config: config.alerts,
+    outbox,
+    dispatcher,
+    logger,
+    onAlert: (alert) => telemetry.recordAlert(alert.type),
+  });
+  const book = new BudgetBook(
+    { maxWaitMs: config.budgets.maxWaitMs, onSpend: (spend) => alerts.budgetSpend(spend) },
+    loadSpend(db),
+  );
+  const ledger = new LedgerWriter(db, {
+    flushIntervalMs: config.storage.sqlite.flushIntervalMs,
+    maxBatch: config.storage.sqlite.maxBatch,
+    logger,
+  });
 
   const pipeline = composePipeline(
     config,
     adapters,
     (provider, status, error) => {
       health.set(provider, status === "healthy" ? Status.SERVING : Status.NOT_SERVING);
-      logger?.warn({ provider, status, error: error?.message }, "provider health changed");
+      const line = { provider, status, error: error?.message };
+      if (status === "healthy") logger?.info(line, "provider health changed");
+      else logger?.warn(line, "provider health changed");
     },
     (provider, model, to, from) => alerts.circuitChanged(provider, model, to, from),
+    (state, error) => {
+      if (state === "redis-unreachable") {
+        const mode = config.pipeline.rateLimiting.redisFailMode;
+        logger?.error(
+          { err: error, redisFailMode: mode },
+          mode === "open"
+            ? "rate-limit store: Redis unreachable; limits are enforced per process until it is back"
+            : "rate-limit store: Redis unreachable; calls are refused until it is back (redisFailMode closed)",
+        );
+      } else {
+        logger?.warn("rate-limit store: Redis reachable again; limits are shared again");
+      }
+    },
   );
   await pipeline.start();
   const costs = new CostControl({
@@ -103,15 +149,37 @@ export async function startGateway(config: GatewayConfig, logger?: Logger, env: 
   });
   const gateway = new Gateway(pipeline.router, costs);
   const removeGauges = telemetry.registerGauges({
+    rateLimitStoreUp: () => (pipeline.storeState === "redis-unreachable" ? 0 : 1),
     queueDepth: () => pipeline.providers.map((p) => ({ limiter: p.limiter.name, depth: p.limiter.queued })),
-    circuitStates: () => pipeline.providers.flatMap((p) => p.targets.map((t) => ({ provider: p.name, model: t.model, state: t.breaker.state }))),
+    circuitStates: () =>
+      pipeline.providers.flatMap((p) =>
+        p.targets.map((t) => ({ provider: p.name, model: t.model, state: t.breaker.state })),
+      ),
   });
+  const refusals = new RefusalRecorder(telemetry);
   const server = await GatewayServer.start({
     host: config.server.host,
     port: config.server.port,
     maxRequestBytes: config.server.maxRequestBytes,
     shutdownGraceMs: config.server.shutdownGraceMs,
-    interceptors: [telemetry.interceptor, errorInterceptor, authInterceptor(registry)],
+    limits: config.server,
+    ...(config.server.tls === undefined
+      ? {}
+      : {
+          tls: {
+            certificate: config.server.tls.certificate.reveal(),
+            privateKey: config.server.tls.privateKey.reveal(),
+            ...(config.server.tls.clientCa === undefined ? {} : { clientCa: config.server.tls.clientCa.reveal() }),
+          },
+        }),
+    unseenCalls: refusals,
+    interceptors: [
+      requestIdInterceptor,
+      telemetry.interceptor,
+      refusals.interceptor,
+      errorInterceptor,
+      authInterceptor(registry),
+    ],
     routes: (r) => {
       registerLLMService(r, {
         gateway,
@@ -120,7 +188,10 @@ export async function startGateway(config: GatewayConfig, logger?: Logger, env: 
         observer: new RequestObserver(telemetry, config.telemetry.recordContent),
       });
       registerAdminService(r, {
-        auth: config.auth === undefined || registry === undefined ? undefined : { adminKey: config.auth.adminKey, registry },
+        auth:
+          config.auth === undefined || registry === undefined
+            ? undefined
+            : { adminKey: config.auth.adminKey, registry },
         book,
         modelNames: new Set(config.models.map((m) => m.name)),
         usage: async (filter) => {
@@ -150,13 +221,17 @@ export async function startGateway(config: GatewayConfig, logger?: Logger, env: 
   );
   return {
     port: server.port,
-    url: `http://${host}:${server.port}`,
+    url: `${config.server.tls === undefined ? "http" : "https"}://${host}:${server.port}`,
     gateway,
     health,
     keysRequired: registry !== undefined,
     close: async () => {
       closing ??= (async () => {
+        // Health says NOT_SERVING while the port still takes calls (drainDelayMs: load balancers notice), then
+        // Watch streams end, the listener closes and in-flight calls get the grace period.
         health.shutdown();
+        if (config.server.drainDelayMs > 0) await delay(config.server.drainDelayMs);
+        health.close();
         await server.close();
         await costs.drain();
         ledger.close();
@@ -190,6 +265,7 @@ export async function runDemo(print: Print): Promise<void> {
 }
 
 const usage = `usage:
+  llm-gateway help | --help | --version           this text | the version
   llm-gateway serve --config FILE [--port N]   serve the gateway
   llm-gateway emulator [--port N]              serve the provider emulator (OpenAI, Azure, Anthropic APIs)
   llm-gateway demo                             emulator + gateway + a client that shows each RPC
@@ -199,6 +275,33 @@ const usage = `usage:
   llm-gateway usage [--by model,day] [--since 7d] [--until TIME] [--tenant T] [--key ID] [--model M] [--provider P]
                                                requests, tokens and cost from the usage ledger
   keys and usage call a running gateway: --url URL (default http://127.0.0.1:50051), admin key from LLM_GATEWAY_ADMIN_KEY`;
+
+function parseCommandLine(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      config: { type: "string", short: "c" },
+      port: { type: "string", short: "p" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
+
+/** The version in package.json (dist/src/main.js and src/main.ts sit at different depths below it). */
+function packageVersion(): string {
+  for (const path of ["../../package.json", "../package.json"]) {
+    try {
+      const found: unknown = JSON.parse(readFileSync(new URL(path, import.meta.url), "utf8"));
+      if (typeof found === "object" && found !== null && "name" in found && found.name === "llm-gateway") {
+        return "version" in found && typeof found.version === "string" ? found.version : "unknown";
+      }
+    } catch {
+      // Not at this depth: try the next.
+    }
+  }
+  return "unknown";
+}
 
 /** Stops `close` on the first SIGTERM or SIGINT and exits; a second signal exits at once. */
 function onSignals(logger: Logger, close: () => Promise<void>): void {
@@ -226,19 +329,35 @@ function onSignals(logger: Logger, close: () => Promise<void>): void {
 /** The command line: `serve`, `emulator`, `demo`, and the admin commands `keys` and `usage`. Returns the process exit code for commands that end. */
 export async function main(argv: readonly string[]): Promise<number | undefined> {
   // The admin commands parse their own flags, which the shared parseArgs below would reject.
-  const cli = { print: (text: string) => void process.stdout.write(text), printError: (text: string) => void process.stderr.write(text) };
+  const cli = {
+    print: (text: string) => void process.stdout.write(text),
+    printError: (text: string) => void process.stderr.write(text),
+  };
   switch (argv[0]) {
     case "keys":
       return (await import("./cli/keys-command.js")).runKeysCommand(argv.slice(1), cli);
     case "usage":
       return (await import("./cli/usage-command.js")).runUsageCommand(argv.slice(1), cli);
+    case "version":
+    case "--version":
+    case "-v":
+      cli.print(`llm-gateway ${packageVersion()}\n`);
+      return 0;
   }
-  const { positionals, values } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: { config: { type: "string", short: "c" }, port: { type: "string", short: "p" }, help: { type: "boolean", short: "h" } },
-  });
+  let parsed: ReturnType<typeof parseCommandLine>;
+  try {
+    parsed = parseCommandLine(argv);
+  } catch (error) {
+    cli.printError(`${error instanceof Error ? error.message : String(error)}\n${usage}\n`);
+    return 2;
+  }
+  const { positionals, values } = parsed;
   const command = positionals[0];
+  // `--help` anywhere, and `help`, print the usage and start nothing.
+  if (values.help === true || command === "help") {
+    cli.print(`${usage}\n`);
+    return 0;
+  }
   const port = values.port === undefined ? undefined : Number(values.port);
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
     process.stderr.write(`--port: not a port number: ${values.port}\n`);
@@ -271,16 +390,21 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
     case "emulator": {
       const logger = createLogger({ level: "info" });
       const { startEmulator } = await import("./emulator/emulator.js");
-      const emulator = await startEmulator({ host: "0.0.0.0", port: port ?? 8081 });
-      logger.info({ port: emulator.port, openai: `${emulator.url}/v1`, azure: emulator.url, anthropic: emulator.url }, "emulator listening");
-      onSignals(logger, () => emulator.close());
+      // As for serve, signals are handled from the start, before the line saying where it listens.
+      const starting = startEmulator({ host: "0.0.0.0", port: port ?? 8081 });
+      onSignals(logger, async () => (await starting).close());
+      const emulator = await starting;
+      logger.info(
+        { port: emulator.port, openai: `${emulator.url}/v1`, azure: emulator.url, anthropic: emulator.url },
+        "emulator listening",
+      );
       return undefined;
     }
     case "demo":
       await runDemo((text) => process.stdout.write(text));
       return 0;
     default:
-      process.stderr.write(`${command === undefined || values.help ? "" : `unknown command ${command}\n`}${usage}\n`);
-      return values.help ? 0 : 2;
+      process.stderr.write(`${command === undefined ? "" : `unknown command ${command}\n`}${usage}\n`);
+      return 2;
   }
 }

@@ -49,7 +49,9 @@ function writeConfig(name: string, shutdownGraceMs: number): string {
 /** Rejects when `promise` has not settled within `ms`, naming what was awaited. */
 function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms)));
+  const timeout = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms)),
+  );
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
@@ -57,7 +59,9 @@ const words = "one two three four five six seven eight nine ten";
 
 describe("llm-gateway serve on SIGTERM", () => {
   it("turns health NOT_SERVING, sends GOAWAY, lets the in-flight stream finish, then exits 0 without waiting out the grace", async () => {
-    const gateway = start(["serve", "--config", writeConfig("drain.yaml", 8_000), "--port", "0"], { OPENAI_API_KEY: providerKey });
+    const gateway = start(["serve", "--config", writeConfig("drain.yaml", 8_000), "--port", "0"], {
+      OPENAI_API_KEY: providerKey,
+    });
     try {
       const url = `http://127.0.0.1:${String((await gateway.line("llm-gateway listening"))["port"])}`;
       // An idle HTTP/2 connection, to see its GOAWAY.
@@ -87,7 +91,10 @@ describe("llm-gateway serve on SIGTERM", () => {
       let firstChunk: () => void = () => undefined;
       const started = new Promise<void>((resolve) => (firstChunk = resolve));
       const streaming = (async () => {
-        for await (const chunk of llm.streamChat({ model: "gpt-4o", messages: [{ role: Role.USER, content: words }] })) {
+        for await (const chunk of llm.streamChat({
+          model: "gpt-4o",
+          messages: [{ role: Role.USER, content: words }],
+        })) {
           text += chunk.delta;
           if (chunk.usage) finished = true;
           firstChunk();
@@ -118,7 +125,9 @@ describe("llm-gateway serve on SIGTERM", () => {
   });
 
   it("cuts a call that outlives shutdownGraceMs with an error, and exits 0 about then", async () => {
-    const gateway = start(["serve", "--config", writeConfig("grace.yaml", 300), "--port", "0"], { OPENAI_API_KEY: providerKey });
+    const gateway = start(["serve", "--config", writeConfig("grace.yaml", 300), "--port", "0"], {
+      OPENAI_API_KEY: providerKey,
+    });
     try {
       const url = `http://127.0.0.1:${String((await gateway.line("llm-gateway listening"))["port"])}`;
       const llm = createClient(LLMService, createGrpcTransport({ baseUrl: url }));
@@ -128,7 +137,10 @@ describe("llm-gateway serve on SIGTERM", () => {
       // 32 chunks 60 ms apart: about 2 s, far past the 300 ms grace.
       const outcome = (async () => {
         try {
-          for await (const chunk of llm.streamChat({ model: "gpt-4o", messages: [{ role: Role.USER, content: `${words} ${words} ${words}` }] })) {
+          for await (const chunk of llm.streamChat({
+            model: "gpt-4o",
+            messages: [{ role: Role.USER, content: `${words} ${words} ${words}` }],
+          })) {
             if (chunk.usage) return "clean end";
             received++;
             firstChunk();
@@ -152,19 +164,17 @@ describe("llm-gateway serve on SIGTERM", () => {
 });
 
 describe("SIGINT", () => {
-  it("stops the gateway and the emulator command cleanly too (exit 0)", async () => {
-    const gateway = start(["serve", "--config", writeConfig("sigint.yaml", 5_000), "--port", "0"], { OPENAI_API_KEY: providerKey });
+  it("stops the gateway and the emulator command cleanly too (exit 0), signalled as soon as each says where it listens", async () => {
+    const gateway = start(["serve", "--config", writeConfig("sigint.yaml", 5_000), "--port", "0"], {
+      OPENAI_API_KEY: providerKey,
+    });
     const own = start(["emulator", "--port", "0"]);
     try {
-      const gatewayPort = String((await gateway.line("llm-gateway listening"))["port"]);
-      const emulatorPort = String((await own.line("emulator listening"))["port"]);
-      // Each process answers one request first. Both install their signal handlers only after logging where
-      // they listen, so a signal sent the moment that line appears can still meet the default action (the
-      // process killed, no drain): see docs/testing.md. A request answered proves the handlers are in place.
-      const health = createClient(Health, createGrpcTransport({ baseUrl: `http://127.0.0.1:${gatewayPort}` }));
-      expect((await health.check({ service: "" })).status).toBe(Status.SERVING);
-      expect((await fetch(`http://127.0.0.1:${emulatorPort}/v1/models`, { headers: { authorization: "Bearer any" } })).status).toBe(200);
+      // Both install their signal handlers before they log where they listen (src/main.ts): a signal sent the
+      // moment that line appears finds them, never the default action (the process killed, no drain).
+      await gateway.line("llm-gateway listening");
       gateway.child.kill("SIGINT");
+      await own.line("emulator listening");
       own.child.kill("SIGTERM");
       expect(await within(5_000, "gateway exit", gateway.exit)).toBe(0);
       expect(await within(5_000, "emulator exit", own.exit)).toBe(0);
@@ -185,15 +195,25 @@ describe("llm-gateway demo", () => {
     expect(await within(15_000, "demo exit", demo.exit)).toBe(0);
     const out = writes.join("");
 
-    expect(out).toMatch(/^Models: .*gpt-4o → azure-east\/gpt-4o, openai\/gpt-4o.*claude-sonnet → claude\/claude-sonnet-4-20250514.*llama → local-vllm\//m);
+    expect(out).toMatch(
+      /^Models: .*gpt-4o → azure-east\/gpt-4o, openai\/gpt-4o.*claude-sonnet → claude\/claude-sonnet-4-20250514.*llama → local-vllm\//m,
+    );
     expect(out).toContain("Chat (unary) with gpt-4o:\n  answer: Echo: What does a gateway add to an LLM call?\n");
     const sentence = "Echo: Stream this sentence back one token at a time, please.";
-    for (const model of ["claude-sonnet", "gpt-4o-mini", "llama"]) expect(out).toContain(`Chat (streaming) with ${model}:\n  answer: ${sentence}\n`);
-    expect(out).toMatch(/Embedding with text-embedding-3-small:\n {2}\[0\]( -?\d\.\d{3}){8}\n {2}\[1\]( -?\d\.\d{3}){8}\n/);
+    for (const model of ["claude-sonnet", "gpt-4o-mini", "llama"])
+      expect(out).toContain(`Chat (streaming) with ${model}:\n  answer: ${sentence}\n`);
+    expect(out).toMatch(
+      /Embedding with text-embedding-3-small:\n {2}\[0\]( -?\d\.\d{3}){8}\n {2}\[1\]( -?\d\.\d{3}){8}\n/,
+    );
     // A usage line (tokens and cost) after each of the five calls, served by one provider of each type.
-    const usage = out.match(/ {2}usage: \d+ prompt \+ \d+ completion = \d+ tokens, cost (\$\d+\.\d{6} \(\d+ micro-USD\)|unknown \(model has no price\))\n {2}served by \S+ \((\S+)\)/g) ?? [];
+    const usage =
+      out.match(
+        / {2}usage: \d+ prompt \+ \d+ completion = \d+ tokens, cost (\$\d+\.\d{6} \(\d+ micro-USD\)|unknown \(model has no price\))\n {2}served by \S+ \((\S+)\)/g,
+      ) ?? [];
     expect(usage).toHaveLength(5);
-    expect(new Set(usage.map((line) => /\((azure|anthropic|openai|openai-compatible)\)$/.exec(line)?.[1]))).toEqual(new Set(["azure", "anthropic", "openai", "openai-compatible"]));
+    expect(new Set(usage.map((line) => /\((azure|anthropic|openai|openai-compatible)\)$/.exec(line)?.[1]))).toEqual(
+      new Set(["azure", "anthropic", "openai", "openai-compatible"]),
+    );
 
     // "Printed as the chunks arrive": the Anthropic answer reached stdout in many writes, not in one piece.
     const startOfStream = writes.findIndex((w) => w.includes("Chat (streaming) with claude-sonnet"));

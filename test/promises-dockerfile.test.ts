@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HealthCheckResponse_ServingStatus as Status } from "../gen/grpc/health/v1/health_pb.js";
+import { loadConfigFile } from "../src/config/load-config.js";
 import { startHarness, type Harness } from "./support/gateway-harness.js";
 
 /**
@@ -20,8 +21,11 @@ const healthcheck = /^HEALTHCHECK [^\n]*\\\n\s*CMD node -e "([^"]+)"$/m.exec(run
 /** Runs the HEALTHCHECK command with HEALTHCHECK_PORT set; resolves with its exit code. */
 function runHealthcheck(port: number): Promise<number> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ["-e", healthcheck ?? "process.exit(99)"], { env: { HEALTHCHECK_PORT: String(port) }, timeout: 10_000 }, (error) =>
-      resolve(error === null ? 0 : typeof error.code === "number" ? error.code : -1),
+    execFile(
+      process.execPath,
+      ["-e", healthcheck ?? "process.exit(99)"],
+      { env: { HEALTHCHECK_PORT: String(port) }, timeout: 10_000 },
+      (error) => resolve(error === null ? 0 : typeof error.code === "number" ? error.code : -1),
     );
   });
 }
@@ -35,6 +39,17 @@ describe("the Dockerfile's runtime stage", () => {
 
   it("has a HEALTHCHECK that calls grpc.health.v1.Health/Check", () => {
     expect(healthcheck).toContain("/grpc.health.v1.Health/Check");
+  });
+
+  it("keeps the Jaeger compose gateway's ledger on its volume (the node user cannot write /app)", () => {
+    const compose = readFileSync(fileURLToPath(new URL("../deploy/jaeger/compose.yaml", import.meta.url)), "utf8");
+    expect(compose).toContain("- ./gateway.yaml:/etc/llm-gateway/config.yaml:ro");
+    const volume = /^VOLUME (\S+)$/m.exec(runtimeStage)?.[1];
+    const config = loadConfigFile(fileURLToPath(new URL("../deploy/jaeger/gateway.yaml", import.meta.url)), {
+      EMULATOR_KEY: "sk-emulator-local",
+    });
+    expect(volume).toBe("/var/lib/llm-gateway");
+    expect(config.storage.sqlite.path.startsWith(`${volume}/`)).toBe(true);
   });
 });
 

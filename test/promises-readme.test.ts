@@ -19,7 +19,8 @@ const readme = readFileSync(fileURLToPath(new URL("../README.md", import.meta.ur
 const yamlBlocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] ?? "");
 const block = (marker: RegExp): string => {
   const found = yamlBlocks.filter((b) => marker.test(b));
-  if (found.length !== 1) throw new Error(`expected one README yaml block matching ${String(marker)}, found ${found.length}`);
+  if (found.length !== 1)
+    throw new Error(`expected one README yaml block matching ${String(marker)}, found ${found.length}`);
   return found[0] ?? "";
 };
 /** "Configuration": the full example. */
@@ -29,7 +30,11 @@ const pipelineBlock = block(/^pipeline:/m);
 /** "Keys, budgets and usage". */
 const authBlock = block(/^auth:/m);
 
-const env = { OPENAI_API_KEY: "sk-readme-openai", AZURE_OPENAI_API_KEY: "readme-azure", LLM_GATEWAY_ADMIN_KEY: "readme-admin" };
+const env = {
+  OPENAI_API_KEY: "sk-readme-openai",
+  AZURE_OPENAI_API_KEY: "readme-azure",
+  LLM_GATEWAY_ADMIN_KEY: "readme-admin",
+};
 let dir: string;
 let configurationText: string;
 beforeAll(() => {
@@ -45,7 +50,20 @@ type Tree = Record<string, unknown> & { providers: Record<string, unknown>[] };
 describe("README: Configuration", () => {
   it("the example is accepted as written, ${VAR}, ${VAR:-default} and file: keys resolved", () => {
     const config = parseConfigText(configurationText, { env });
-    expect(config.server).toEqual({ host: "0.0.0.0", port: 50051, maxRequestBytes: 4194304, shutdownGraceMs: 10000 });
+    expect(config.server).toEqual({
+      host: "0.0.0.0",
+      port: 50051,
+      maxRequestBytes: 4194304,
+      shutdownGraceMs: 10000,
+      drainDelayMs: 0,
+      maxConnections: 10000,
+      maxInFlightCalls: 4096,
+      maxConcurrentStreams: 100,
+      sniffTimeoutMs: 10000,
+      headersTimeoutMs: 10000,
+      requestTimeoutMs: 60000,
+      idleTimeoutMs: 65000,
+    });
     expect(config.providers.map((p) => [p.name, p.type, p.apiKey.reveal()])).toEqual([
       ["openai", "openai", "sk-readme-openai"],
       ["azure-east", "azure", "readme-azure"],
@@ -53,8 +71,14 @@ describe("README: Configuration", () => {
       // ${VLLM_API_KEY:-none}, with VLLM_API_KEY unset.
       ["local-vllm", "openai-compatible", "none"],
     ]);
-    expect(parseConfigText(configurationText, { env: { ...env, VLLM_API_KEY: "set" } }).providers[3]?.apiKey.reveal()).toBe("set");
-    expect(config.providers[0]).toMatchObject({ organization: "org-123", timeoutMs: 600000, rateLimit: { requestsPerMinute: 3500, tokensPerMinute: 90000 } });
+    expect(
+      parseConfigText(configurationText, { env: { ...env, VLLM_API_KEY: "set" } }).providers[3]?.apiKey.reveal(),
+    ).toBe("set");
+    expect(config.providers[0]).toMatchObject({
+      organization: "org-123",
+      timeoutMs: 600000,
+      rateLimit: { requestsPerMinute: 3500, tokensPerMinute: 90000 },
+    });
     expect(config.providers[2]?.defaultMaxTokens).toBe(4096);
     expect(config.pricing.models["meta-llama/Llama-3.1-8B-Instruct"]).toMatchObject({ input: 0.05, output: 0.08 });
     // "Keys never appear in ... config dumps (they print as [REDACTED])".
@@ -65,7 +89,10 @@ describe("README: Configuration", () => {
 
   it("the defaults the README labels as defaults are the defaults", () => {
     const minimal = parseConfigObject(
-      { providers: [{ name: "openai", type: "openai", apiKey: "${OPENAI_API_KEY}" }], models: [{ name: "m", targets: [{ provider: "openai", model: "gpt-4o" }] }] },
+      {
+        providers: [{ name: "openai", type: "openai", apiKey: "${OPENAI_API_KEY}" }],
+        models: [{ name: "m", targets: [{ provider: "openai", model: "gpt-4o" }] }],
+      },
       { env },
     );
     expect(minimal.server.host).toBe("0.0.0.0"); // "host: 0.0.0.0  # default"
@@ -81,11 +108,25 @@ describe("README: Configuration", () => {
     // block defines: it is added here as a second Azure resource.
     const base = parseYaml(configurationText) as Tree;
     const routing = parseYaml(pipelineBlock) as Tree;
-    const providers = base.providers.map((p) => ({ ...p, ...(routing.providers.find((r) => r["name"] === p["name"]) ?? {}) }));
+    const providers = base.providers.map((p) => ({
+      ...p,
+      ...(routing.providers.find((r) => r["name"] === p["name"]) ?? {}),
+    }));
     const azureEast = providers.find((p) => p["name"] === "azure-east");
-    const tree = { ...base, pipeline: routing["pipeline"], providers: [...providers, { ...azureEast, name: "azure-west" }], models: routing["models"] };
+    const tree = {
+      ...base,
+      pipeline: routing["pipeline"],
+      providers: [...providers, { ...azureEast, name: "azure-west" }],
+      models: routing["models"],
+    };
     const config = parseConfigObject(tree, { env, baseDir: dir });
-    expect(config.pipeline.retry).toMatchObject({ maxAttempts: 3, baseDelayMs: 250, maxDelayMs: 8000, maxRetryAfterMs: 30000, budget: { ratio: 0.1, minPerSecond: 1 } });
+    expect(config.pipeline.retry).toMatchObject({
+      maxAttempts: 3,
+      baseDelayMs: 250,
+      maxDelayMs: 8000,
+      maxRetryAfterMs: 30000,
+      budget: { ratio: 0.1, minPerSecond: 1 },
+    });
     expect(config.pipeline.rateLimiting).toMatchObject({
       store: "memory",
       queue: { maxDepth: 256, maxWaitMs: 30000 },
@@ -96,10 +137,19 @@ describe("README: Configuration", () => {
     });
     expect(config.providers[0]).toMatchObject({
       timeouts: { connectMs: 5000, firstTokenMs: 20000, idleMs: 15000, totalMs: 120000 },
-      circuitBreaker: { failureThreshold: 5, errorRate: 0.5, windowMs: 60000, minRequests: 20, openMs: 30000, halfOpenProbes: 1 },
+      circuitBreaker: {
+        failureThreshold: 5,
+        errorRate: 0.5,
+        windowMs: 60000,
+        minRequests: 20,
+        openMs: 30000,
+        halfOpenProbes: 1,
+      },
       healthCheck: { model: "gpt-4o-mini", intervalMs: 30000 },
     });
-    expect(config.models.map((m) => [m.name, m.routing.strategy, m.routing.midStream, m.targets.map((t) => t.weight)])).toEqual([
+    expect(
+      config.models.map((m) => [m.name, m.routing.strategy, m.routing.midStream, m.targets.map((t) => t.weight)]),
+    ).toEqual([
       ["gpt-4o", "least-latency", "continue", [3, 1, 1]],
       ["smart", "ordered", "error", [1, 1]],
     ]);
@@ -111,7 +161,10 @@ describe("README: Configuration", () => {
     expect(config.auth?.adminKey.reveal()).toBe("readme-admin");
     expect(config.storage.sqlite.path).toBe("./llm-gateway.db");
     expect(config.budgets.maxWaitMs).toBe(10000);
-    expect(config.alerts).toMatchObject({ budgetThresholds: [80, 100], errorRate: { threshold: 0.5, windowMs: 300000, minRequests: 20 } });
+    expect(config.alerts).toMatchObject({
+      budgetThresholds: [80, 100],
+      errorRate: { threshold: 0.5, windowMs: 300000, minRequests: 20 },
+    });
     expect(config.alerts.webhooks).toHaveLength(1);
     expect(JSON.stringify(config)).not.toContain("readme-admin");
   });
@@ -120,7 +173,9 @@ describe("README: Configuration", () => {
 describe("README: The provider emulator", () => {
   it("every fault header example parses to a fault", () => {
     const paragraph = /`x-emulator-fault` header[\s\S]*?\n\n/.exec(readme)?.[0] ?? "";
-    const examples = [...paragraph.matchAll(/`([a-z-]+(?:=[^`]*)?)`/g)].map((m) => m[1] ?? "").filter((e) => e !== "x-emulator-fault");
+    const examples = [...paragraph.matchAll(/`([a-z-]+(?:=[^`]*)?)`/g)]
+      .map((m) => m[1] ?? "")
+      .filter((e) => e !== "x-emulator-fault");
     expect(examples).toEqual(
       expect.arrayContaining([
         "status=429;retry-after=2",
@@ -149,14 +204,27 @@ describe("README: The provider emulator", () => {
         body: JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "hi" }] }),
       });
       expect(openai.status).toBe(502);
-      expect(((await openai.json()) as { error: { message: string } }).error.message).toBe("upstream said: Bad gateway");
+      expect(((await openai.json()) as { error: { message: string } }).error.message).toBe(
+        "upstream said: Bad gateway",
+      );
       const anthropic = await fetch(`${emulator.url}/v1/messages`, {
         method: "POST",
-        headers: { "content-type": "application/json", "x-api-key": "sk-readme-emulator", "anthropic-version": "2023-06-01", ...fault },
-        body: JSON.stringify({ model: "claude-sonnet-4-20250514", max_tokens: 5, messages: [{ role: "user", content: "hi" }] }),
+        headers: {
+          "content-type": "application/json",
+          "x-api-key": "sk-readme-emulator",
+          "anthropic-version": "2023-06-01",
+          ...fault,
+        },
+        body: JSON.stringify({
+          model: "claude-sonnet-4-20250514",
+          max_tokens: 5,
+          messages: [{ role: "user", content: "hi" }],
+        }),
       });
       expect(anthropic.status).toBe(502);
-      expect(((await anthropic.json()) as { error: { message: string } }).error.message).toBe("upstream said: Bad gateway");
+      expect(((await anthropic.json()) as { error: { message: string } }).error.message).toBe(
+        "upstream said: Bad gateway",
+      );
     } finally {
       await emulator.close();
     }
@@ -176,7 +244,9 @@ describe("README: Keys, budgets and usage", () => {
 
 describe("README: dated price table", () => {
   it("src/usage/prices.json says its date in asOf", () => {
-    const table = JSON.parse(readFileSync(fileURLToPath(new URL("../src/usage/prices.json", import.meta.url)), "utf8")) as { asOf?: string };
+    const table = JSON.parse(
+      readFileSync(fileURLToPath(new URL("../src/usage/prices.json", import.meta.url)), "utf8"),
+    ) as { asOf?: string };
     expect(table.asOf).toMatch(/^\d{4}-\d{2}-\d{2}$/);
   });
 });

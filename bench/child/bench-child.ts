@@ -29,7 +29,12 @@ function inheritedEnv(): NodeJS.ProcessEnv {
 }
 
 function isChildMessage(message: unknown): message is ChildMessage {
-  return typeof message === "object" && message !== null && "type" in message && (message.type === "ready" || message.type === "stats");
+  return (
+    typeof message === "object" &&
+    message !== null &&
+    "type" in message &&
+    (message.type === "ready" || message.type === "stats")
+  );
 }
 
 /**
@@ -56,7 +61,10 @@ export class BenchChild {
     });
     this.#exited = new Promise((resolve) => this.#process.once("exit", (code) => resolve(code)));
     this.#ready = new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${options.module} was not ready within ${options.readyTimeoutMs ?? 30_000} ms`)), options.readyTimeoutMs ?? 30_000);
+      const timer = setTimeout(
+        () => reject(new Error(`${options.module} was not ready within ${options.readyTimeoutMs ?? 30_000} ms`)),
+        options.readyTimeoutMs ?? 30_000,
+      );
       this.#process.once("exit", (code) => {
         clearTimeout(timer);
         reject(new Error(`${options.module} exited with code ${String(code)} before it was ready`));
@@ -94,7 +102,11 @@ export class BenchChild {
       }, 30_000);
       this.#pending.set(id, (reply) => {
         clearTimeout(timer);
-        resolve({ cpuMs: (reply.cpuUserUs + reply.cpuSystemUs) / 1000, rssBytes: reply.rssBytes, heapUsedBytes: reply.heapUsedBytes });
+        resolve({
+          cpuMs: (reply.cpuUserUs + reply.cpuSystemUs) / 1000,
+          rssBytes: reply.rssBytes,
+          heapUsedBytes: reply.heapUsedBytes,
+        });
       });
       this.#send({ type: "stats", id });
     });

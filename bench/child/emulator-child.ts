@@ -40,6 +40,6 @@ async function runEmulatorChild(): Promise<void> {
 }
 
 runEmulatorChild().catch((error: unknown) => {
-  process.stderr.write(`emulator child: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.stderr.write(`emulator child: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

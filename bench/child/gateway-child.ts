@@ -17,11 +17,15 @@ async function runGatewayChild(): Promise<void> {
     process.disconnect?.();
     return;
   }
-  const ready: ReadyMessage = { type: "ready", url: `http://127.0.0.1:${port}`, sinceProcessStartMs: performance.now() };
+  const ready: ReadyMessage = {
+    type: "ready",
+    url: `http://127.0.0.1:${port}`,
+    sinceProcessStartMs: performance.now(),
+  };
   process.send?.(ready);
 }
 
 runGatewayChild().catch((error: unknown) => {
-  process.stderr.write(`gateway child: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.stderr.write(`gateway child: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

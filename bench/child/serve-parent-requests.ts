@@ -1,7 +1,12 @@
 import type { ParentMessage, StatsReply } from "./ipc-messages.js";
 
 function isParentMessage(message: unknown): message is ParentMessage {
-  return typeof message === "object" && message !== null && "type" in message && (message.type === "stats" || message.type === "stop");
+  return (
+    typeof message === "object" &&
+    message !== null &&
+    "type" in message &&
+    (message.type === "stats" || message.type === "stop")
+  );
 }
 
 /**

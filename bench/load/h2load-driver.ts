@@ -10,7 +10,13 @@ import { runTool } from "./native-tools.js";
  * grpc-status, so the suite checks the same frame with the Node driver first. Latencies come from h2load's
  * per-request log.
  */
-export async function runH2load(url: string, spec: RequestSpec, concurrency: number, durationS: number, workDir: string): Promise<LoadResult> {
+export async function runH2load(
+  url: string,
+  spec: RequestSpec,
+  concurrency: number,
+  durationS: number,
+  workDir: string,
+): Promise<LoadResult> {
   const bodyPath = join(workDir, "h2load-body.bin");
   const logPath = join(workDir, "h2load.log");
   writeFileSync(bodyPath, spec.body);
@@ -36,5 +42,12 @@ export async function runH2load(url: string, spec: RequestSpec, concurrency: num
   if (finished?.[1] === undefined) throw new Error(`h2load printed no result:\n${stdout}`);
   const duration = Number(finished[1]);
   if (failed !== null) errors = Math.max(errors, Number(failed[1]) + Number(failed[2]) + Number(failed[3]));
-  return { driver: "h2load", requests: samples.length, errors, durationS: duration, rps: samples.length / duration, latencyMs: samples.summary() };
+  return {
+    driver: "h2load",
+    requests: samples.length,
+    errors,
+    durationS: duration,
+    rps: samples.length / duration,
+    latencyMs: samples.summary(),
+  };
 }

@@ -26,7 +26,9 @@ export function http1RequestBytes(host: string, spec: RequestSpec): Buffer {
 export class Http1Connection {
   readonly #socket: net.Socket;
   readonly #connected: Promise<void>;
-  #current: { resolve: (response: Http1Response) => void; reject: (error: Error) => void; onBody: BodyListener | undefined } | undefined;
+  #current:
+    | { resolve: (response: Http1Response) => void; reject: (error: Error) => void; onBody: BodyListener | undefined }
+    | undefined;
   #status = 0;
   #bodyBytes = 0;
   #failure: Error | undefined;

@@ -11,7 +11,11 @@ async function openAll(factory: RequesterFactory, count: number): Promise<Reques
  * the previous answer arrived, for `durationMs`. Latency is per request; requests still running at the end
  * are waited for but not counted.
  */
-export async function runClosedLoop(factory: RequesterFactory, concurrency: number, durationMs: number): Promise<LoadResult> {
+export async function runClosedLoop(
+  factory: RequesterFactory,
+  concurrency: number,
+  durationMs: number,
+): Promise<LoadResult> {
   const connections = await openAll(factory, concurrency);
   const samples = new LatencySamples();
   let errors = 0;
@@ -39,14 +43,25 @@ export async function runClosedLoop(factory: RequesterFactory, concurrency: numb
   );
   for (const connection of connections) connection.close();
   const durationS = (Math.max(ended, endAt) - started) / 1000;
-  return { driver: factory.driver, requests: samples.length, errors, durationS, rps: samples.length / durationS, latencyMs: samples.summary() };
+  return {
+    driver: factory.driver,
+    requests: samples.length,
+    errors,
+    durationS,
+    rps: samples.length / durationS,
+    latencyMs: samples.summary(),
+  };
 }
 
 /**
  * A warm-up (and a check): `concurrency` connections send requests for `durationMs`, each at least one,
  * however long the first takes (start-up work, JIT). Returns the calls that succeeded and failed.
  */
-export async function warmUp(factory: RequesterFactory, concurrency: number, durationMs: number): Promise<{ ok: number; failed: number }> {
+export async function warmUp(
+  factory: RequesterFactory,
+  concurrency: number,
+  durationMs: number,
+): Promise<{ ok: number; failed: number }> {
   const connections = await openAll(factory, concurrency);
   const endAt = performance.now() + durationMs;
   let ok = 0;
@@ -68,7 +83,12 @@ export async function warmUp(factory: RequesterFactory, concurrency: number, dur
  * coordinated omission: latency counts from when it was due), sent on an idle connection, up to
  * `maxConnections` of them; beyond that it waits for one, and the wait counts in its latency.
  */
-export async function runFixedRate(factory: RequesterFactory, rate: number, durationMs: number, maxConnections: number): Promise<LoadResult> {
+export async function runFixedRate(
+  factory: RequesterFactory,
+  rate: number,
+  durationMs: number,
+  maxConnections: number,
+): Promise<LoadResult> {
   const idle: Requester[] = await openAll(factory, Math.min(8, maxConnections));
   const all = [...idle];
   const waiting: number[] = [];
@@ -121,8 +141,16 @@ export async function runFixedRate(factory: RequesterFactory, rate: number, dura
     }
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
-  while (inFlight.size > 0 || waiting.length > 0) await Promise.race([...inFlight, new Promise((resolve) => setTimeout(resolve, 5))]);
+  while (inFlight.size > 0 || waiting.length > 0)
+    await Promise.race([...inFlight, new Promise((resolve) => setTimeout(resolve, 5))]);
   for (const connection of all) connection.close();
   const durationS = (performance.now() - started) / 1000;
-  return { driver: factory.driver, requests: samples.length, errors, durationS, rps: samples.length / durationS, latencyMs: samples.summary() };
+  return {
+    driver: factory.driver,
+    requests: samples.length,
+    errors,
+    durationS,
+    rps: samples.length / durationS,
+    latencyMs: samples.summary(),
+  };
 }

@@ -34,13 +34,20 @@ export function http1Requesters(url: string, spec: RequestSpec): RequesterFactor
 }
 
 /** The gRPC status of a finished HTTP/2 stream: from its trailers, or from its headers for a trailers-only answer. */
-function grpcStatusOf(headers: http2.IncomingHttpHeaders, trailers: http2.IncomingHttpHeaders | undefined): string | undefined {
+function grpcStatusOf(
+  headers: http2.IncomingHttpHeaders,
+  trailers: http2.IncomingHttpHeaders | undefined,
+): string | undefined {
   const value = trailers?.["grpc-status"] ?? headers["grpc-status"];
   return Array.isArray(value) ? value[0] : value;
 }
 
 /** Sends one gRPC call on `session` and resolves with whether it ended with status 0. */
-export function grpcCall(session: http2.ClientHttp2Session, spec: RequestSpec, onData?: (data: Buffer) => void): Promise<boolean> {
+export function grpcCall(
+  session: http2.ClientHttp2Session,
+  spec: RequestSpec,
+  onData?: (data: Buffer) => void,
+): Promise<boolean> {
   return new Promise((resolve) => {
     const stream = session.request({ ":method": "POST", ":path": spec.path, ...spec.headers });
     let headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader = {};

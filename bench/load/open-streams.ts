@@ -28,7 +28,13 @@ export class OpenStreams {
   private constructor() {}
 
   /** Opens the streams and waits until each received its first message, or `timeoutMs` passed. */
-  static async open(url: string, spec: RequestSpec, count: number, perSession: number, timeoutMs: number): Promise<{ streams: OpenStreams; opened: OpenedStreams }> {
+  static async open(
+    url: string,
+    spec: RequestSpec,
+    count: number,
+    perSession: number,
+    timeoutMs: number,
+  ): Promise<{ streams: OpenStreams; opened: OpenedStreams }> {
     const streams = new OpenStreams();
     const ttfc = new LatencySamples();
     const started = performance.now();
@@ -63,7 +69,13 @@ export class OpenStreams {
     clearTimeout(timer);
     return {
       streams,
-      opened: { requested: count, started: firstSeen, ended: streams.#ended, rampMs: lastFirstAt - started, ttfcMs: ttfc.summary() },
+      opened: {
+        requested: count,
+        started: firstSeen,
+        ended: streams.#ended,
+        rampMs: lastFirstAt - started,
+        ttfcMs: ttfc.summary(),
+      },
     };
   }
 

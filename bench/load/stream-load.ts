@@ -16,7 +16,11 @@ export interface StreamLoadResult {
 }
 
 /** `concurrency` connections each running streams back to back for `durationMs`; times per stream. */
-export async function runStreamLoop(factory: StreamConnectionFactory, concurrency: number, durationMs: number): Promise<StreamLoadResult> {
+export async function runStreamLoop(
+  factory: StreamConnectionFactory,
+  concurrency: number,
+  durationMs: number,
+): Promise<StreamLoadResult> {
   const connections = await Promise.all(Array.from({ length: concurrency }, () => factory.open()));
   const ttfc = new LatencySamples();
   const ttlc = new LatencySamples();

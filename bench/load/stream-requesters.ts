@@ -43,7 +43,12 @@ class ChunkClock {
 
   timing(ok: boolean): StreamTiming {
     const end = performance.now();
-    return { ok: ok && !this.failed && this.chunks > 0, ttfcMs: this.firstAt - this.sentAt, ttlcMs: end - this.sentAt, chunks: this.chunks };
+    return {
+      ok: ok && !this.failed && this.chunks > 0,
+      ttfcMs: this.firstAt - this.sentAt,
+      ttlcMs: end - this.sentAt,
+      chunks: this.chunks,
+    };
   }
 }
 
@@ -52,7 +57,11 @@ interface SseChunk {
 }
 
 /** A connection whose streams are HTTP/1.1 responses, decoded by `reader`. */
-function http1Streams(url: string, spec: RequestSpec, reader: (clock: ChunkClock) => (data: Buffer) => void): StreamConnectionFactory {
+function http1Streams(
+  url: string,
+  spec: RequestSpec,
+  reader: (clock: ChunkClock) => (data: Buffer) => void,
+): StreamConnectionFactory {
   const target = new URL(url);
   const bytes = http1RequestBytes(target.host, spec);
   return {
@@ -108,7 +117,9 @@ export function grpcStreams(url: string, spec: RequestSpec): StreamConnectionFac
       return {
         async stream() {
           const clock = new ChunkClock();
-          const frames = new EnvelopeReader((_flags, message) => clock.content(fromBinary(StreamChatResponseSchema, message).delta));
+          const frames = new EnvelopeReader((_flags, message) =>
+            clock.content(fromBinary(StreamChatResponseSchema, message).delta),
+          );
           const ok = await grpcCall(session, spec, (data) => frames.push(data));
           return clock.timing(ok);
         },

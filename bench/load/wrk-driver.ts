@@ -40,14 +40,24 @@ end
  * Closed-loop HTTP/1.1 load with wrk (one thread, `concurrency` keep-alive connections) for `durationS`
  * seconds. Non-2xx answers count as errors. Latency percentiles are wrk's own (microsecond histogram).
  */
-export async function runWrk(url: string, spec: RequestSpec, concurrency: number, durationS: number, workDir: string): Promise<LoadResult> {
+export async function runWrk(
+  url: string,
+  spec: RequestSpec,
+  concurrency: number,
+  durationS: number,
+  workDir: string,
+): Promise<LoadResult> {
   const bodyPath = join(workDir, "wrk-body.bin");
   const scriptPath = join(workDir, "wrk-post.lua");
   writeFileSync(bodyPath, spec.body);
   writeFileSync(scriptPath, luaScript(spec, bodyPath));
   const target = new URL(spec.path, url).toString();
   const seconds = Math.max(1, Math.round(durationS));
-  const { stdout } = await runTool("wrk", ["-t1", `-c${concurrency}`, `-d${seconds}s`, "--timeout", "30s", "-s", scriptPath, target], (seconds + 60) * 1000);
+  const { stdout } = await runTool(
+    "wrk",
+    ["-t1", `-c${concurrency}`, `-d${seconds}s`, "--timeout", "30s", "-s", scriptPath, target],
+    (seconds + 60) * 1000,
+  );
   const line = stdout.split("\n").find((l) => l.startsWith(marker));
   if (line === undefined) throw new Error(`wrk printed no result:\n${stdout}`);
   const summary = JSON.parse(line.slice(marker.length)) as WrkSummary;

@@ -120,7 +120,14 @@ export interface TargetCheck {
 export interface BenchReport {
   startedAt: string;
   durationS: number;
-  machine: { cpus: number; cpuModel: string; node: string; platform: string; loadAverageBefore: number[]; loadAverageAfter: number[] };
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    node: string;
+    platform: string;
+    loadAverageBefore: number[];
+    loadAverageAfter: number[];
+  };
   /** How the gateway ran: processes and the cores it could use. */
   gateway: { processes: number; logLevel: string; upstreamLatencyMs: number };
   options: Record<string, unknown>;

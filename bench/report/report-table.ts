@@ -19,7 +19,8 @@ function rate(value: number): string {
 function throughput(scenario: Scenario): string {
   const gateway = rate(scenario.gateway.throughput);
   const spread = scenario.spreadPct === undefined ? "" : ` ±${Math.round(scenario.spreadPct.throughput / 2)}%`;
-  if (scenario.direct === undefined || scenario.ratio === undefined) return `${gateway}${spread} ${scenario.throughputUnit}`;
+  if (scenario.direct === undefined || scenario.ratio === undefined)
+    return `${gateway}${spread} ${scenario.throughputUnit}`;
   return `${gateway}${spread} / ${rate(scenario.direct.throughput)} ${scenario.throughputUnit} (${scenario.ratio.throughput.toFixed(2)}×)`;
 }
 
@@ -30,7 +31,9 @@ function latency(scenario: Scenario, key: "p50" | "p90" | "p99"): string {
 
 function driver(scenario: Scenario): string {
   const direct = scenario.direct?.driver;
-  return direct === undefined || direct === scenario.gateway.driver ? scenario.gateway.driver : `${scenario.gateway.driver} / ${direct}`;
+  return direct === undefined || direct === scenario.gateway.driver
+    ? scenario.gateway.driver
+    : `${scenario.gateway.driver} / ${direct}`;
 }
 
 const mb = (bytes: number): string => integer.format(bytes / (1024 * 1024));
@@ -51,7 +54,9 @@ export function costRows(cost: CostFigures): string[] {
     `| Usage ledger fill: ${rows} requests in ${ms(usage.fillS)} s, 100k-row transactions (file ${mb(usage.dbBytes)} MB) | in-process | ${integer.format(usage.rows / usage.fillS)} rows/s | - | - | - | - | - |`,
   );
   for (const query of usage.queries) {
-    lines.push(`| GetUsage at ${rows} rows: ${query.name} (${integer.format(query.matchedRows)} rows, ${query.groups} groups) | in-process | - | ${ms(query.medianMs)} | - | - | - | - |`);
+    lines.push(
+      `| GetUsage at ${rows} rows: ${query.name} (${integer.format(query.matchedRows)} rows, ${query.groups} groups) | in-process | - | ${ms(query.medianMs)} | - | - | - | - |`,
+    );
   }
   return lines;
 }

@@ -32,10 +32,21 @@ export function benchGatewayConfig(emulatorUrl: string, logLevel: string): Recor
     baseUrl: `${emulatorUrl}/v1`,
     timeoutMs: 600_000,
     timeouts: { connectMs: 5_000, firstTokenMs: 60_000, idleMs: 60_000, totalMs: 600_000 },
-    circuitBreaker: { failureThreshold: 5, errorRate: 0.5, windowMs: 60_000, minRequests: 20, openMs: 30_000, halfOpenProbes: 1 },
+    circuitBreaker: {
+      failureThreshold: 5,
+      errorRate: 0.5,
+      windowMs: 60_000,
+      minRequests: 20,
+      openMs: 30_000,
+      halfOpenProbes: 1,
+    },
     rateLimit: generousLimit,
   });
-  const routing = { strategy: "least-latency", fallbackOn: ["retryable", "exhausted", "circuit_open"], midStream: "error" };
+  const routing = {
+    strategy: "least-latency",
+    fallbackOn: ["retryable", "exhausted", "circuit_open"],
+    midStream: "error",
+  };
   const model = (names: { name: string; upstream: string }): Record<string, unknown> => ({
     name: names.name,
     routing,
@@ -49,7 +60,13 @@ export function benchGatewayConfig(emulatorUrl: string, logLevel: string): Recor
     logging: { level: logLevel },
     telemetry: { prometheus: { enabled: true, host: "127.0.0.1", port: 0 } },
     pipeline: {
-      retry: { maxAttempts: 3, baseDelayMs: 250, maxDelayMs: 8_000, maxRetryAfterMs: 30_000, budget: { ratio: 0.1, minPerSecond: 1 } },
+      retry: {
+        maxAttempts: 3,
+        baseDelayMs: 250,
+        maxDelayMs: 8_000,
+        maxRetryAfterMs: 30_000,
+        budget: { ratio: 0.1, minPerSecond: 1 },
+      },
       rateLimiting: {
         store: "memory",
         queue: { maxDepth: 256, maxWaitMs: 30_000 },

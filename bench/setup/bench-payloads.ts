@@ -77,7 +77,11 @@ export const benchPayloads = {
   },
 
   connectChat(shape: ChatShape, model: string = benchModels.chat.name): RequestSpec {
-    return { path: "/llm.v1.LLMService/Chat", headers: { "content-type": "application/json", ...gatewayHeaders }, body: json(connectChat(shape, model)) };
+    return {
+      path: "/llm.v1.LLMService/Chat",
+      headers: { "content-type": "application/json", ...gatewayHeaders },
+      body: json(connectChat(shape, model)),
+    };
   },
 
   /** Connect server streaming: one enveloped JSON message. */

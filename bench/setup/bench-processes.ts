@@ -54,10 +54,15 @@ export async function startEmulatorChild(upstreamLatencyMs: number, slowChunkDel
  * Starts a gateway in its own process through the CLI (`serve --config FILE --port N`), with the benchmark's
  * full-pipeline config and its SQLite usage ledger in `workDir`. Resolves once it serves.
  */
-export async function startGatewayChild(start: GatewayStart): Promise<Served & { ready: Awaited<ReturnType<BenchChild["ready"]>> }> {
+export async function startGatewayChild(
+  start: GatewayStart,
+): Promise<Served & { ready: Awaited<ReturnType<BenchChild["ready"]>> }> {
   const configPath = join(start.workDir, `gateway-${start.label}.yaml`);
   // The usage ledger is on (as in production), in the run's work directory.
-  const config = { ...benchGatewayConfig(start.emulatorUrl, start.logLevel), storage: { sqlite: { path: join(start.workDir, `gateway-${start.label}.db`) } } };
+  const config = {
+    ...benchGatewayConfig(start.emulatorUrl, start.logLevel),
+    storage: { sqlite: { path: join(start.workDir, `gateway-${start.label}.db`) } },
+  };
   writeFileSync(configPath, JSON.stringify(config, null, 2));
   const port = await freePort();
   const nodeFlags = start.profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${start.profileDir}`];

@@ -172,12 +172,18 @@ export function filledLedgerRow(rows: number): RequestCpuRow {
  * them (each write costs a little more as it grows) and drift on the machine weigh on both alike; each row
  * reports the medians of on and off, and the median of the runs' on − off.
  */
-export async function measureRequestCpu(stack: CostStack, rows: readonly RequestCpuRow[], options: RequestCpuOptions): Promise<RequestCpuFigures[]> {
+export async function measureRequestCpu(
+  stack: CostStack,
+  rows: readonly RequestCpuRow[],
+  options: RequestCpuOptions,
+): Promise<RequestCpuFigures[]> {
   options.log(`cost: warming up ${rows.length * 2} request loops (${options.warmupIterations} requests each)`);
   for (const row of rows) for (const shape of [row.on, row.off]) await loop(stack, shape, options.warmupIterations);
   const measured = rows.map(() => ({ on: [] as number[], off: [] as number[] }));
   for (let run = 0; run < options.runs; run++) {
-    options.log(`cost: request CPU, run ${run + 1}/${options.runs} (${rows.length * 2} loops × ${options.iterations} requests)`);
+    options.log(
+      `cost: request CPU, run ${run + 1}/${options.runs} (${rows.length * 2} loops × ${options.iterations} requests)`,
+    );
     for (const [index, row] of rows.entries()) {
       const runs = measured[index];
       if (runs === undefined) continue;

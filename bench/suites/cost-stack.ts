@@ -18,7 +18,10 @@ export const costModel = "gpt-4o";
 export const costProvider = "openai-bench";
 
 /** A route like the router's: one OpenAI target (cost control prices its targets). */
-export const costRoute: PricedRoute = { name: costModel, targets: [{ provider: costProvider, providerType: "openai", model: costModel }] };
+export const costRoute: PricedRoute = {
+  name: costModel,
+  targets: [{ provider: costProvider, providerType: "openai", model: costModel }],
+};
 
 /** How many keys and tenants the registry holds. */
 export const stackKeys = 1_000;

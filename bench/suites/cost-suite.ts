@@ -3,7 +3,14 @@ import os from "node:os";
 import { join } from "node:path";
 import type { BenchOptions } from "../bench-options.js";
 import type { CostFigures, RequestCpuFigures } from "../report/bench-report.js";
-import { checkOnlyRow, filledLedgerRow, measureRequestCpu, newLedgerRows, type RequestCpuOptions, type RequestCpuRow } from "./cost-request-cpu.js";
+import {
+  checkOnlyRow,
+  filledLedgerRow,
+  measureRequestCpu,
+  newLedgerRows,
+  type RequestCpuOptions,
+  type RequestCpuRow,
+} from "./cost-request-cpu.js";
 import { openCostStack } from "./cost-stack.js";
 import { fillLedger, type LedgerShape } from "./usage-ledger-fill.js";
 import { timeUsageQueries } from "./usage-query-timing.js";
@@ -37,17 +44,37 @@ export async function costSuite(options: BenchOptions, log: (message: string) =>
     }
   };
   try {
-    const requestCpu: RequestCpuFigures[] = await measureOn(join(dir, "cost-control.db"), [checkOnlyRow, ...newLedgerRows]);
-    const shape: LedgerShape = { rows: usageLedgerRows(options.quick), keys: options.quick ? 100 : 5_000, tenants: 50, models: 20, providers: 5, days: 90, endAt: Date.now() };
+    const requestCpu: RequestCpuFigures[] = await measureOn(join(dir, "cost-control.db"), [
+      checkOnlyRow,
+      ...newLedgerRows,
+    ]);
+    const shape: LedgerShape = {
+      rows: usageLedgerRows(options.quick),
+      keys: options.quick ? 100 : 5_000,
+      tenants: 50,
+      models: 20,
+      providers: 5,
+      days: 90,
+      endAt: Date.now(),
+    };
     log(`cost: filling a usage ledger with ${shape.rows.toLocaleString("en-US")} requests`);
     const ledger = fillLedger(join(dir, "usage-ledger.db"), shape, log);
-    log(`cost: ledger filled in ${ledger.fillS.toFixed(1)} s (${(ledger.dbBytes / 1024 / 1024).toFixed(0)} MB); timing GetUsage queries`);
+    log(
+      `cost: ledger filled in ${ledger.fillS.toFixed(1)} s (${(ledger.dbBytes / 1024 / 1024).toFixed(0)} MB); timing GetUsage queries`,
+    );
     const queries = timeUsageQueries(ledger, shape.endAt, 5);
     log(`cost: request CPU again on the filled ledger`);
     requestCpu.push(...(await measureOn(ledger.path, [filledLedgerRow(shape.rows)])));
     return {
       requestCpu,
-      usage: { rows: shape.rows, keys: shape.keys, tenants: shape.tenants, fillS: ledger.fillS, dbBytes: ledger.dbBytes, queries },
+      usage: {
+        rows: shape.rows,
+        keys: shape.keys,
+        tenants: shape.tenants,
+        fillS: ledger.fillS,
+        dbBytes: ledger.dbBytes,
+        queries,
+      },
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -14,12 +14,28 @@ export async function embedSuite(context: BenchContext): Promise<Scenario[]> {
   const runs: { direct: Measured[]; gateway: Measured[] } = { direct: [], gateway: [] };
   for (let repeat = 0; repeat < context.options.repeat; repeat++) {
     context.log(`embed c16 (${repeat + 1}/${context.options.repeat}): direct, gateway`);
-    runs.direct.push(measuredLoad(await runUnaryLoad(context, context.emulator, "http1", benchPayloads.directEmbed(text), load), "direct"));
-    runs.gateway.push(measuredLoad(await runUnaryLoad(context, context.gateway, "http1", benchPayloads.connectEmbed(text), load), "gateway"));
+    runs.direct.push(
+      measuredLoad(
+        await runUnaryLoad(context, context.emulator, "http1", benchPayloads.directEmbed(text), load),
+        "direct",
+      ),
+    );
+    runs.gateway.push(
+      measuredLoad(
+        await runUnaryLoad(context, context.gateway, "http1", benchPayloads.connectEmbed(text), load),
+        "gateway",
+      ),
+    );
   }
   return [
     buildScenario(
-      { suite: "embed", id: "embed/connect-json/c16", name: "Embed (1536 floats), Connect JSON/HTTP1.1, 16 conn", throughputUnit: "req/s", latencyLabel: "latency" },
+      {
+        suite: "embed",
+        id: "embed/connect-json/c16",
+        name: "Embed (1536 floats), Connect JSON/HTTP1.1, 16 conn",
+        throughputUnit: "req/s",
+        latencyLabel: "latency",
+      },
       runs.gateway,
       runs.direct,
     ),

@@ -20,12 +20,28 @@ export async function promptSuite(context: BenchContext): Promise<Scenario[]> {
     const runs: { direct: Measured[]; gateway: Measured[] } = { direct: [], gateway: [] };
     for (let repeat = 0; repeat < context.options.repeat; repeat++) {
       context.log(`prompt ${sizeLabel(bytes)} (${repeat + 1}/${context.options.repeat}): direct, gateway`);
-      runs.direct.push(measuredLoad(await runUnaryLoad(context, context.emulator, "http1", benchPayloads.directChat(shape), load), "direct"));
-      runs.gateway.push(measuredLoad(await runUnaryLoad(context, context.gateway, "http1", benchPayloads.connectChat(shape), load), "gateway"));
+      runs.direct.push(
+        measuredLoad(
+          await runUnaryLoad(context, context.emulator, "http1", benchPayloads.directChat(shape), load),
+          "direct",
+        ),
+      );
+      runs.gateway.push(
+        measuredLoad(
+          await runUnaryLoad(context, context.gateway, "http1", benchPayloads.connectChat(shape), load),
+          "gateway",
+        ),
+      );
     }
     scenarios.push(
       buildScenario(
-        { suite: "prompt", id: `prompt/${bytes}`, name: `Chat with a ${sizeLabel(bytes)} prompt, Connect JSON, 1 conn`, throughputUnit: "req/s", latencyLabel: "latency" },
+        {
+          suite: "prompt",
+          id: `prompt/${bytes}`,
+          name: `Chat with a ${sizeLabel(bytes)} prompt, Connect JSON, 1 conn`,
+          throughputUnit: "req/s",
+          latencyLabel: "latency",
+        },
         runs.gateway,
         runs.direct,
       ),

@@ -16,7 +16,11 @@ const mb = (bytes: number): number => bytes / (1024 * 1024);
  * child), sampling both RSS every 250 ms meanwhile. The readings are taken outside the measured load, so the
  * IPC round trip does not delay it.
  */
-export async function sampledRun<T>(gateway: BenchChild, emulator: BenchChild, run: () => Promise<T>): Promise<SampledRun<T>> {
+export async function sampledRun<T>(
+  gateway: BenchChild,
+  emulator: BenchChild,
+  run: () => Promise<T>,
+): Promise<SampledRun<T>> {
   const [gatewayBefore, emulatorBefore] = await Promise.all([gateway.stats(), emulator.stats()]);
   let gatewayPeak = gatewayBefore.rssBytes;
   let emulatorPeak = emulatorBefore.rssBytes;

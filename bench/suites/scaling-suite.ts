@@ -28,7 +28,9 @@ export async function scalingSuite(context: BenchContext): Promise<Scenario[]> {
     const runs: Measured[] = [];
     for (let repeat = 0; repeat < options.repeat; repeat++) {
       context.log(`scaling: ${count} open streams (${repeat + 1}/${options.repeat})`);
-      const ramp = await sampledRun(gateway.child, emulator.child, () => OpenStreams.open(gateway.url, spec, count, 100, options.quick ? 15_000 : 60_000));
+      const ramp = await sampledRun(gateway.child, emulator.child, () =>
+        OpenStreams.open(gateway.url, spec, count, 100, options.quick ? 15_000 : 60_000),
+      );
       const { streams, opened } = ramp.result;
       try {
         const before = streams.messages;

@@ -6,7 +6,9 @@ function median(values: readonly number[]): number {
   const sorted = [...values].filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
   if (sorted.length === 0) return Number.NaN;
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] ?? Number.NaN) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? Number.NaN)
+    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
 function spread(values: readonly number[]): number {
@@ -61,11 +63,18 @@ export interface ScenarioHead {
 }
 
 /** A table line from its repeats: medians, gateway ÷ direct ratios, gateway − direct added milliseconds, spread. */
-export function buildScenario(head: ScenarioHead, gatewayRuns: readonly Measured[], directRuns: readonly Measured[]): Scenario {
+export function buildScenario(
+  head: ScenarioHead,
+  gatewayRuns: readonly Measured[],
+  directRuns: readonly Measured[],
+): Scenario {
   const gateway = medianMeasured(gatewayRuns);
   const scenario: Scenario = { ...head, gateway, runs: { gateway: [...gatewayRuns], direct: [...directRuns] } };
   if (gatewayRuns.length > 1) {
-    scenario.spreadPct = { throughput: spread(gatewayRuns.map((m) => m.throughput)), p50: spread(gatewayRuns.map((m) => m.latencyMs.p50)) };
+    scenario.spreadPct = {
+      throughput: spread(gatewayRuns.map((m) => m.throughput)),
+      p50: spread(gatewayRuns.map((m) => m.latencyMs.p50)),
+    };
   }
   if (directRuns.length > 0) {
     const direct = medianMeasured(directRuns);

@@ -19,7 +19,10 @@ async function startOnce(start: GatewayStart, idleMs: number): Promise<StartupFi
     const idle = await gateway.child.stats();
     const target = new URL(gateway.url);
     const connection = new Http1Connection(target.hostname, Number(target.port));
-    const request = http1RequestBytes(target.host, benchPayloads.connectChat({ prompt: promptOfWords(24), maxTokens: 16 }));
+    const request = http1RequestBytes(
+      target.host,
+      benchPayloads.connectChat({ prompt: promptOfWords(24), maxTokens: 16 }),
+    );
     await connection.connect();
     const first = await connection.send(request);
     const answeredAt = performance.now();
@@ -45,7 +48,11 @@ async function startOnce(start: GatewayStart, idleMs: number): Promise<StartupFi
  * the repeats: from spawn until it listens and until its first chat is answered; its RSS when it starts
  * serving, and at rest after its first requests.
  */
-export async function startupSuite(start: GatewayStart, options: BenchOptions, log: (message: string) => void): Promise<StartupFigures> {
+export async function startupSuite(
+  start: GatewayStart,
+  options: BenchOptions,
+  log: (message: string) => void,
+): Promise<StartupFigures> {
   const runs: StartupFigures[] = [];
   for (let repeat = 0; repeat < Math.max(options.repeat, options.quick ? 1 : 3); repeat++) {
     log(`start-up (${repeat + 1})`);

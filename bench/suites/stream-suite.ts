@@ -10,7 +10,10 @@ import { buildScenario } from "./scenario-builder.js";
 const streamShape = { prompt: promptOfWords(63) };
 
 /** The two table lines of one stream run: first chunk (streams/s, TTFC) and last chunk (chunks/s, TTLC). */
-function measuredStreams(run: SampledRun<StreamLoadResult>, side: "gateway" | "direct"): { first: Measured; last: Measured } {
+function measuredStreams(
+  run: SampledRun<StreamLoadResult>,
+  side: "gateway" | "direct",
+): { first: Measured; last: Measured } {
   const { result } = run;
   const ops = Math.max(1, result.streams + result.errors);
   const cpuMs = side === "gateway" ? run.gatewayCpuMs : run.emulatorCpuMs;
@@ -20,7 +23,10 @@ function measuredStreams(run: SampledRun<StreamLoadResult>, side: "gateway" | "d
     errors: result.errors,
     cpuMsPerOp: cpuMs / ops,
     rssMb: side === "gateway" ? run.gatewayPeakRssMb : run.emulatorPeakRssMb,
-    extra: { chunksPerStream: result.chunksPerStream, cpuMsPerChunk: cpuMs / Math.max(1, result.chunksPerStream * result.streams) },
+    extra: {
+      chunksPerStream: result.chunksPerStream,
+      cpuMsPerChunk: cpuMs / Math.max(1, result.chunksPerStream * result.streams),
+    },
   };
   return {
     first: { ...common, throughput: result.streams / result.durationS, latencyMs: result.ttfcMs },
@@ -28,10 +34,17 @@ function measuredStreams(run: SampledRun<StreamLoadResult>, side: "gateway" | "d
   };
 }
 
-async function streamRun(context: BenchContext, factory: StreamConnectionFactory, connections: number): Promise<SampledRun<StreamLoadResult>> {
+async function streamRun(
+  context: BenchContext,
+  factory: StreamConnectionFactory,
+  connections: number,
+): Promise<SampledRun<StreamLoadResult>> {
   const warm = await runStreamLoop(factory, connections, Math.max(context.options.warmupS, 0.05) * 1000);
-  if (warm.errors > 0 || warm.streams === 0) throw new Error(`stream warm-up: ${warm.errors} failed, ${warm.streams} complete`);
-  return sampledRun(context.gateway.child, context.emulator.child, () => runStreamLoop(factory, connections, context.options.durationS * 1000));
+  if (warm.errors > 0 || warm.streams === 0)
+    throw new Error(`stream warm-up: ${warm.errors} failed, ${warm.streams} complete`);
+  return sampledRun(context.gateway.child, context.emulator.child, () =>
+    runStreamLoop(factory, connections, context.options.durationS * 1000),
+  );
 }
 
 /**
@@ -48,19 +61,36 @@ export async function streamSuite(context: BenchContext): Promise<Scenario[]> {
   };
   const scenarios: Scenario[] = [];
   for (const connections of options.quick ? [1] : [1, 16]) {
-    const runs = { direct: [] as { first: Measured; last: Measured }[], connect: [] as { first: Measured; last: Measured }[], grpc: [] as { first: Measured; last: Measured }[] };
+    const runs = {
+      direct: [] as { first: Measured; last: Measured }[],
+      connect: [] as { first: Measured; last: Measured }[],
+      grpc: [] as { first: Measured; last: Measured }[],
+    };
     for (let repeat = 0; repeat < options.repeat; repeat++) {
       for (const side of ["direct", "connect", "grpc"] as const) {
         context.log(`stream c${connections} (${repeat + 1}/${options.repeat}): ${side}`);
-        runs[side].push(measuredStreams(await streamRun(context, sides[side], connections), side === "direct" ? "direct" : "gateway"));
+        runs[side].push(
+          measuredStreams(await streamRun(context, sides[side], connections), side === "direct" ? "direct" : "gateway"),
+        );
       }
     }
-    for (const [side, wire] of [["connect", "Connect/HTTP1.1"], ["grpc", "gRPC/HTTP2"]] as const) {
+    for (const [side, wire] of [
+      ["connect", "Connect/HTTP1.1"],
+      ["grpc", "gRPC/HTTP2"],
+    ] as const) {
       const name = `StreamChat, ${wire}, ${connections} conn`;
       const id = `stream/${side === "connect" ? "connect-json" : "grpc"}/c${connections}`;
       scenarios.push(
-        buildScenario({ suite: "stream", id: `${id}/first`, name, throughputUnit: "streams/s", latencyLabel: "TTFC" }, runs[side].map((r) => r.first), runs.direct.map((r) => r.first)),
-        buildScenario({ suite: "stream", id: `${id}/last`, name, throughputUnit: "chunks/s", latencyLabel: "TTLC" }, runs[side].map((r) => r.last), runs.direct.map((r) => r.last)),
+        buildScenario(
+          { suite: "stream", id: `${id}/first`, name, throughputUnit: "streams/s", latencyLabel: "TTFC" },
+          runs[side].map((r) => r.first),
+          runs.direct.map((r) => r.first),
+        ),
+        buildScenario(
+          { suite: "stream", id: `${id}/last`, name, throughputUnit: "chunks/s", latencyLabel: "TTLC" },
+          runs[side].map((r) => r.last),
+          runs.direct.map((r) => r.last),
+        ),
       );
     }
   }

@@ -14,7 +14,11 @@ export async function tracingSuite(context: BenchContext, start: GatewayStart): 
   const sink = await OtlpSink.start();
   const traced = await startGatewayChild({
     ...start,
-    env: { OTEL_TRACES_EXPORTER: "otlp", OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${sink.url}/v1/traces`, OTEL_TRACES_SAMPLER: "always_on" },
+    env: {
+      OTEL_TRACES_EXPORTER: "otlp",
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${sink.url}/v1/traces`,
+      OTEL_TRACES_SAMPLER: "always_on",
+    },
   });
   const tracedContext: BenchContext = { ...context, gateway: traced };
   const shape = { prompt: promptOfWords(24), maxTokens: 16 };
@@ -23,15 +27,31 @@ export async function tracingSuite(context: BenchContext, start: GatewayStart): 
   try {
     for (let repeat = 0; repeat < context.options.repeat; repeat++) {
       context.log(`tracing c16 (${repeat + 1}/${context.options.repeat}): direct, gateway`);
-      runs.direct.push(measuredLoad(await runUnaryLoad(tracedContext, context.emulator, "http1", benchPayloads.directChat(shape), load), "direct"));
-      runs.gateway.push(measuredLoad(await runUnaryLoad(tracedContext, traced, "http1", benchPayloads.connectChat(shape), load), "gateway"));
+      runs.direct.push(
+        measuredLoad(
+          await runUnaryLoad(tracedContext, context.emulator, "http1", benchPayloads.directChat(shape), load),
+          "direct",
+        ),
+      );
+      runs.gateway.push(
+        measuredLoad(
+          await runUnaryLoad(tracedContext, traced, "http1", benchPayloads.connectChat(shape), load),
+          "gateway",
+        ),
+      );
     }
   } finally {
     await traced.child.stop();
     await sink.close();
   }
   const scenario = buildScenario(
-    { suite: "tracing", id: "tracing/connect-json/c16", name: "Chat + tracing (OTLP export), Connect JSON, 16 conn", throughputUnit: "req/s", latencyLabel: "latency" },
+    {
+      suite: "tracing",
+      id: "tracing/connect-json/c16",
+      name: "Chat + tracing (OTLP export), Connect JSON, 16 conn",
+      throughputUnit: "req/s",
+      latencyLabel: "latency",
+    },
     runs.gateway,
     runs.direct,
   );

@@ -30,16 +30,24 @@ export function loadLabel(load: UnaryLoad): string {
  * gRPC status 0), then the measured run with wrk (HTTP/1.1) or h2load (gRPC) when installed, else the Node
  * driver; fixed-rate runs always use the Node driver (wrk and h2load have no open-loop request rate).
  */
-export async function runUnaryLoad(context: BenchContext, target: Served, wire: Wire, spec: RequestSpec, load: UnaryLoad): Promise<SampledRun<LoadResult>> {
+export async function runUnaryLoad(
+  context: BenchContext,
+  target: Served,
+  wire: Wire,
+  spec: RequestSpec,
+  load: UnaryLoad,
+): Promise<SampledRun<LoadResult>> {
   const { options, tools, workDir } = context;
   const factory = factoryFor(wire, target.url, spec);
   const connections = load.kind === "connections" ? load.connections : 16;
   const warm = await warmUp(factory, connections, options.warmupS * 1000);
-  if (warm.failed > 0) throw new Error(`warm-up of ${spec.path} at ${target.url}: ${warm.failed} failed calls, ${warm.ok} succeeded`);
+  if (warm.failed > 0)
+    throw new Error(`warm-up of ${spec.path} at ${target.url}: ${warm.failed} failed calls, ${warm.ok} succeeded`);
   const run = (): Promise<LoadResult> => {
     if (load.kind === "rate") return runFixedRate(factory, load.perSecond, options.durationS * 1000, rateConnections);
     if (wire === "http1" && tools.wrk) return runWrk(target.url, spec, load.connections, options.durationS, workDir);
-    if (wire === "grpc" && tools.h2load) return runH2load(target.url, spec, load.connections, options.durationS, workDir);
+    if (wire === "grpc" && tools.h2load)
+      return runH2load(target.url, spec, load.connections, options.durationS, workDir);
     return runClosedLoop(factory, load.connections, options.durationS * 1000);
   };
   return sampledRun(context.gateway.child, context.emulator.child, run);

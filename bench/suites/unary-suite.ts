@@ -36,12 +36,24 @@ export async function unarySuite(context: BenchContext): Promise<Scenario[]> {
     const what = load.kind === "connections" ? `${load.connections} conn` : `${load.perSecond} req/s fixed`;
     scenarios.push(
       buildScenario(
-        { suite: "unary", id: `unary/connect-json/${label}`, name: `Chat, Connect JSON/HTTP1.1, ${what}`, throughputUnit: "req/s", latencyLabel: "latency" },
+        {
+          suite: "unary",
+          id: `unary/connect-json/${label}`,
+          name: `Chat, Connect JSON/HTTP1.1, ${what}`,
+          throughputUnit: "req/s",
+          latencyLabel: "latency",
+        },
         runs.connect,
         runs.direct,
       ),
       buildScenario(
-        { suite: "unary", id: `unary/grpc/${label}`, name: `Chat, gRPC/HTTP2, ${what}`, throughputUnit: "req/s", latencyLabel: "latency" },
+        {
+          suite: "unary",
+          id: `unary/grpc/${label}`,
+          name: `Chat, gRPC/HTTP2, ${what}`,
+          throughputUnit: "req/s",
+          latencyLabel: "latency",
+        },
         runs.grpc,
         runs.direct,
       ),

@@ -103,7 +103,8 @@ export function fillLedger(path: string, shape: LedgerShape, log: (message: stri
     });
     for (let first = 0; first < shape.rows; first += batchRows) {
       fillBatch(first, Math.min(shape.rows, first + batchRows));
-      if ((first / batchRows) % 5 === 4) log(`cost: ledger filled to ${Math.min(shape.rows, first + batchRows).toLocaleString("en-US")} rows`);
+      if ((first / batchRows) % 5 === 4)
+        log(`cost: ledger filled to ${Math.min(shape.rows, first + batchRows).toLocaleString("en-US")} rows`);
     }
   } finally {
     db.close();

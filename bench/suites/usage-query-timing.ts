@@ -18,10 +18,30 @@ function questions(ledger: FilledLedger, now: number): TimedQuery[] {
   const tenant = ledger.tenants[0] ?? "";
   const model = ledger.models[0] ?? "";
   return [
-    { id: "cost/usage/key-7d-by-day", name: `one key, last 7 days, by day`, scoped: true, filter: { keyId: key, since: now - 7 * dayMs, groupBy: ["day"] } },
-    { id: "cost/usage/tenant-30d-by-model", name: `one tenant, last 30 days, by model`, scoped: true, filter: { tenant, since: now - 30 * dayMs, groupBy: ["model"] } },
-    { id: "cost/usage/all-24h-by-provider", name: `every key, last 24 h, by provider`, scoped: false, filter: { since: now - dayMs, groupBy: ["provider"] } },
-    { id: "cost/usage/model-90d-by-key", name: `one model, last 90 days, by key`, scoped: false, filter: { model, since: now - 90 * dayMs, groupBy: ["key"] } },
+    {
+      id: "cost/usage/key-7d-by-day",
+      name: `one key, last 7 days, by day`,
+      scoped: true,
+      filter: { keyId: key, since: now - 7 * dayMs, groupBy: ["day"] },
+    },
+    {
+      id: "cost/usage/tenant-30d-by-model",
+      name: `one tenant, last 30 days, by model`,
+      scoped: true,
+      filter: { tenant, since: now - 30 * dayMs, groupBy: ["model"] },
+    },
+    {
+      id: "cost/usage/all-24h-by-provider",
+      name: `every key, last 24 h, by provider`,
+      scoped: false,
+      filter: { since: now - dayMs, groupBy: ["provider"] },
+    },
+    {
+      id: "cost/usage/model-90d-by-key",
+      name: `one model, last 90 days, by key`,
+      scoped: false,
+      filter: { model, since: now - 90 * dayMs, groupBy: ["key"] },
+    },
   ];
 }
 
@@ -48,7 +68,15 @@ export function timeUsageQueries(ledger: FilledLedger, now: number, runs: number
         q.matchedRows = totals.reduce((sum, t) => sum + t.requests, 0);
       }
     }
-    return timed.map((q) => ({ id: q.id, name: q.name, scoped: q.scoped, matchedRows: q.matchedRows, groups: q.groups, medianMs: median(q.runsMs), runsMs: q.runsMs }));
+    return timed.map((q) => ({
+      id: q.id,
+      name: q.name,
+      scoped: q.scoped,
+      matchedRows: q.matchedRows,
+      groups: q.groups,
+      medianMs: median(q.runsMs),
+      runsMs: q.runsMs,
+    }));
   } finally {
     db.close();
   }

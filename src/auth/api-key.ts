@@ -18,7 +18,10 @@ export interface ApiKeyRecord {
 }
 
 /** What a new key is made from. */
-export type NewApiKey = Pick<ApiKeyRecord, "tenant" | "name" | "models" | "budget" | "requestsPerMinute" | "tokensPerMinute">;
+export type NewApiKey = Pick<
+  ApiKeyRecord,
+  "tenant" | "name" | "models" | "budget" | "requestsPerMinute" | "tokensPerMinute"
+>;
 
 /** Whether `key` may call `model` (a model name as clients ask for it). */
 export function keyAllowsModel(key: ApiKeyRecord, model: string): boolean {

@@ -4,7 +4,8 @@ import { keyAllowsModel, type ApiKeyRecord, type NewApiKey } from "./api-key.js"
 import { keySecret } from "./key-secret.js";
 import type { KeyStore } from "./key-store.js";
 
-const unauthenticated = (message: string): ProviderError => new ProviderError({ kind: "unauthenticated", provider: "", message });
+const unauthenticated = (message: string): ProviderError =>
+  new ProviderError({ kind: "unauthenticated", provider: "", message });
 
 /**
  * Client keys and tenant budgets in memory, loaded from the store at start and changed only through this
@@ -31,14 +32,19 @@ export class KeyRegistry {
     const secret = keySecret.bearer(authorization);
     if (secret === undefined) throw unauthenticated("a client key is required: send authorization: Bearer <key>");
     const key = this.#byHash.get(keySecret.hash(secret));
-    if (key === undefined || key.revokedAt !== undefined) throw unauthenticated("the client key is not valid (unknown or revoked)");
+    if (key === undefined || key.revokedAt !== undefined)
+      throw unauthenticated("the client key is not valid (unknown or revoked)");
     return key;
   }
 
   /** Throws `permission_denied` unless `key` may use `model`. */
   authorize(key: ApiKeyRecord, model: string): void {
     if (keyAllowsModel(key, model)) return;
-    throw new ProviderError({ kind: "permission_denied", provider: "", message: `key ${key.id} may not use model "${model}"` });
+    throw new ProviderError({
+      kind: "permission_denied",
+      provider: "",
+      message: `key ${key.id} may not use model "${model}"`,
+    });
   }
 
   /** Issues a key; the secret is returned here only. */

@@ -27,7 +27,9 @@ interface TenantBudgetRow {
 const periods: ReadonlySet<string> = new Set<BudgetPeriod>(["total", "day", "month"]);
 
 function budgetOf(limit: number | null, period: string | null): Budget | undefined {
-  return limit === null || period === null || !periods.has(period) ? undefined : { limitMicros: limit, period: period as BudgetPeriod };
+  return limit === null || period === null || !periods.has(period)
+    ? undefined
+    : { limitMicros: limit, period: period as BudgetPeriod };
 }
 
 function keyOf(row: KeyRow): ApiKeyRecord {
@@ -93,10 +95,12 @@ export class KeyStore {
 
   tenantBudgets(): Map<string, Budget> {
     const rows = this.db.prepare(`SELECT tenant, limit_micros, period FROM tenant_budgets`).all() as TenantBudgetRow[];
-    return new Map(rows.flatMap((row) => {
-      const budget = budgetOf(row.limit_micros, row.period);
-      return budget === undefined ? [] : [[row.tenant, budget] as const];
-    }));
+    return new Map(
+      rows.flatMap((row) => {
+        const budget = budgetOf(row.limit_micros, row.period);
+        return budget === undefined ? [] : [[row.tenant, budget] as const];
+      }),
+    );
   }
 
   setTenantBudget(tenant: string, budget: Budget | undefined, at: number): void {

@@ -43,7 +43,11 @@ const callTimeoutMs = 30_000;
  * AdminService client (Connect over HTTP/1.1, which every gateway port serves) and attaches the admin key as
  * `authorization: Bearer <key>`, so no command can forget it.
  */
-export async function runAdminCommand<T>(command: AdminCommand<T>, argv: readonly string[], io: AdminCliIo): Promise<number> {
+export async function runAdminCommand<T>(
+  command: AdminCommand<T>,
+  argv: readonly string[],
+  io: AdminCliIo,
+): Promise<number> {
   let parsed: { url: string; args: T };
   try {
     const result = command.parse(argv);
@@ -58,7 +62,9 @@ export async function runAdminCommand<T>(command: AdminCommand<T>, argv: readonl
   }
   const { adminKey } = adminCliEnv(io.env);
   if (adminKey === undefined) {
-    io.printError("llm-gateway: LLM_GATEWAY_ADMIN_KEY is not set: set it to the gateway's admin key (auth.adminKey in its config)\n");
+    io.printError(
+      "llm-gateway: LLM_GATEWAY_ADMIN_KEY is not set: set it to the gateway's admin key (auth.adminKey in its config)\n",
+    );
     return 2;
   }
   const client = createClient(AdminService, createConnectTransport({ baseUrl: parsed.url, httpVersion: "1.1" }));
@@ -81,6 +87,7 @@ function gatewayUrl(text: string): string {
   } catch {
     throw new RangeError(`--url: not a URL: ${text}`);
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new RangeError(`--url: must be http:// or https://, not ${text}`);
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new RangeError(`--url: must be http:// or https://, not ${text}`);
   return text.replace(/\/+$/, "");
 }

@@ -6,9 +6,11 @@
  */
 export function parseDollars(text: string): bigint {
   const match = /^\$?(\d+)(?:\.(\d+))?$/.exec(text.trim());
-  if (match === null) throw new RangeError(`"${text}" is not a dollar amount (digits with up to 6 decimals, for example 25.00)`);
+  if (match === null)
+    throw new RangeError(`"${text}" is not a dollar amount (digits with up to 6 decimals, for example 25.00)`);
   const whole = match[1] ?? "0";
   const fraction = match[2] ?? "";
-  if (fraction.length > 6) throw new RangeError(`"${text}" has more than 6 decimals (the smallest amount is 0.000001, one micro-dollar)`);
+  if (fraction.length > 6)
+    throw new RangeError(`"${text}" has more than 6 decimals (the smallest amount is 0.000001, one micro-dollar)`);
   return BigInt(whole) * 1_000_000n + BigInt(fraction.padEnd(6, "0"));
 }

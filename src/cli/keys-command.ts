@@ -1,7 +1,12 @@
 import { parseArgs } from "node:util";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { BudgetPeriod, type ApiKey, type Budget, type CreateKeyRequestSchema } from "../../gen/llm/v1/admin_service_pb.js";
+import {
+  BudgetPeriod,
+  type ApiKey,
+  type Budget,
+  type CreateKeyRequestSchema,
+} from "../../gen/llm/v1/admin_service_pb.js";
 import { formatMicros } from "../usage/budget-period.js";
 import { defaultAdminUrl, runAdminCommand, type AdminCliIo, type AdminCommand } from "./admin-client.js";
 import { parseDollars } from "./dollars.js";
@@ -18,14 +23,19 @@ type KeysArgs =
   | { action: "list"; tenant: string; includeRevoked: boolean }
   | { action: "revoke"; id: string };
 
-const periods: Readonly<Record<string, BudgetPeriod>> = { total: BudgetPeriod.TOTAL, day: BudgetPeriod.DAY, month: BudgetPeriod.MONTH };
+const periods: Readonly<Record<string, BudgetPeriod>> = {
+  total: BudgetPeriod.TOTAL,
+  day: BudgetPeriod.DAY,
+  month: BudgetPeriod.MONTH,
+};
 const common = { url: { type: "string" }, help: { type: "boolean", short: "h" } } as const;
 
 /** A count flag (`--rpm`, `--tpm`): a positive 32-bit integer, or 0 (the gateway's default) when absent. */
 function positiveInt(flag: string, text: string | undefined): number {
   if (text === undefined) return 0;
   const value = Number(text);
-  if (!/^\d+$/.test(text) || value < 1 || value > 2_147_483_647) throw new RangeError(`--${flag}: not a positive whole number: ${text}`);
+  if (!/^\d+$/.test(text) || value < 1 || value > 2_147_483_647)
+    throw new RangeError(`--${flag}: not a positive whole number: ${text}`);
   return value;
 }
 
@@ -62,7 +72,10 @@ function parseCreate(argv: string[]): Parsed {
     if (period === undefined) throw new RangeError(`--period: must be total, day or month, not ${values.period ?? ""}`);
     budget = { limitMicros, period };
   }
-  const models = (values.models ?? "").split(",").map((m) => m.trim()).filter((m) => m !== "");
+  const models = (values.models ?? "")
+    .split(",")
+    .map((m) => m.trim())
+    .filter((m) => m !== "");
   const request = {
     tenant: values.tenant.trim(),
     name: values.name.trim(),
@@ -78,7 +91,11 @@ function parseCreate(argv: string[]): Parsed {
 function budgetText(budget: Budget | undefined): string {
   if (budget === undefined) return "-";
   const limit = formatMicros(budget.limitMicros);
-  return budget.period === BudgetPeriod.DAY ? `${limit}/day` : budget.period === BudgetPeriod.MONTH ? `${limit}/month` : `${limit} total`;
+  return budget.period === BudgetPeriod.DAY
+    ? `${limit}/day`
+    : budget.period === BudgetPeriod.MONTH
+      ? `${limit}/month`
+      : `${limit} total`;
 }
 
 function keysTable(keys: readonly ApiKey[]): string {
@@ -112,19 +129,28 @@ const keysCommand: AdminCommand<KeysArgs> = {
       case "create":
         return parseCreate(rest);
       case "list": {
-        const { values } = parseArgs({ args: rest, options: { ...common, tenant: { type: "string" }, all: { type: "boolean" } } });
+        const { values } = parseArgs({
+          args: rest,
+          options: { ...common, tenant: { type: "string" }, all: { type: "boolean" } },
+        });
         if (values.help === true) return "help";
-        return { url: values.url, args: { action: "list", tenant: values.tenant ?? "", includeRevoked: values.all ?? false } };
+        return {
+          url: values.url,
+          args: { action: "list", tenant: values.tenant ?? "", includeRevoked: values.all ?? false },
+        };
       }
       case "revoke": {
         const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: common });
         if (values.help === true) return "help";
         const [id, ...extra] = positionals;
-        if (id === undefined || id.trim() === "" || extra.length > 0) throw new RangeError("keys revoke needs exactly one key ID");
+        if (id === undefined || id.trim() === "" || extra.length > 0)
+          throw new RangeError("keys revoke needs exactly one key ID");
         return { url: values.url, args: { action: "revoke", id: id.trim() } };
       }
       default:
-        throw new RangeError(action === undefined ? "keys needs a command: create, list or revoke" : `unknown keys command ${action}`);
+        throw new RangeError(
+          action === undefined ? "keys needs a command: create, list or revoke" : `unknown keys command ${action}`,
+        );
     }
   },
 
@@ -144,14 +170,18 @@ const keysCommand: AdminCommand<KeysArgs> = {
           ["secret", secret],
         ];
         const width = Math.max(...lines.map(([label]) => label.length)) + 1;
-        print(`Created key ${key.id}\n${lines.map(([label, value]) => `  ${`${label}:`.padEnd(width)}  ${value}`).join("\n")}\n\n`);
+        print(
+          `Created key ${key.id}\n${lines.map(([label, value]) => `  ${`${label}:`.padEnd(width)}  ${value}`).join("\n")}\n\n`,
+        );
         print("The secret is shown only once: store it now. The gateway keeps only its hash.\n");
         return;
       }
       case "list": {
         const { keys } = await client.listKeys({ tenant: args.tenant, includeRevoked: args.includeRevoked }, options);
         if (keys.length === 0) {
-          print(`No ${args.includeRevoked ? "" : "active "}keys${args.tenant === "" ? "" : ` for tenant ${args.tenant}`}.\n`);
+          print(
+            `No ${args.includeRevoked ? "" : "active "}keys${args.tenant === "" ? "" : ` for tenant ${args.tenant}`}.\n`,
+          );
           return;
         }
         print(keysTable(keys));

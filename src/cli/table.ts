@@ -10,7 +10,11 @@ export interface TableColumn {
  * spaces. Plain text (no box drawing, no colour) so the output stays readable when piped to a file or `grep`.
  * Ends with a newline.
  */
-export function formatTable(columns: readonly TableColumn[], rows: readonly (readonly string[])[], footer?: readonly string[]): string {
+export function formatTable(
+  columns: readonly TableColumn[],
+  rows: readonly (readonly string[])[],
+  footer?: readonly string[],
+): string {
   const all = [columns.map((c) => c.header), ...rows, ...(footer === undefined ? [] : [footer])];
   const widths = columns.map((_, i) => Math.max(...all.map((row) => (row[i] ?? "").length)));
   const line = (cells: readonly string[]): string =>

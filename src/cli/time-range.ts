@@ -13,7 +13,8 @@ export function parseTimePoint(text: string, now: number = Date.now()): number {
   const duration = /^(\d+)([smhdw])$/.exec(value);
   if (duration !== null) return now - Number(duration[1]) * (unitMs[duration[2] ?? ""] ?? 0);
   const iso = isoPattern.exec(value);
-  if (iso === null) throw new RangeError(`"${text}" is neither a duration ago (30m, 12h, 7d) nor an ISO date or date-time`);
+  if (iso === null)
+    throw new RangeError(`"${text}" is neither a duration ago (30m, 12h, 7d) nor an ISO date or date-time`);
   const [, year = "", month = "", day = "", hour = "00", minute = "00", seconds = "", offset = "Z"] = iso;
   const ms = Date.parse(`${year}-${month}-${day}T${hour}:${minute}${seconds}${offset}`);
   const calendar = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));

@@ -53,10 +53,18 @@ interface UsageArgs {
 }
 
 function parseGroups(text: string | undefined): Dimension[] {
-  const names = [...new Set((text ?? "").split(",").map((n) => n.trim().toLowerCase()).filter((n) => n !== ""))];
+  const names = [
+    ...new Set(
+      (text ?? "")
+        .split(",")
+        .map((n) => n.trim().toLowerCase())
+        .filter((n) => n !== ""),
+    ),
+  ];
   const groups = names.map((name) => {
     const dimension = dimensions[name];
-    if (dimension === undefined) throw new RangeError(`--by: unknown group ${name} (use ${Object.keys(dimensions).join(", ")})`);
+    if (dimension === undefined)
+      throw new RangeError(`--by: unknown group ${name} (use ${Object.keys(dimensions).join(", ")})`);
     return dimension;
   });
   if (names.includes("hour") && names.includes("day")) throw new RangeError("--by: group by hour or by day, not both");
@@ -92,7 +100,8 @@ const usageCommand: AdminCommand<UsageArgs> = {
     };
     const since = time("since", values.since);
     const until = time("until", values.until);
-    if (since !== undefined && until !== undefined && since >= until) throw new RangeError("--since must be before --until");
+    if (since !== undefined && until !== undefined && since >= until)
+      throw new RangeError("--since must be before --until");
     return {
       url: values.url,
       args: {
@@ -121,7 +130,8 @@ const usageCommand: AdminCommand<UsageArgs> = {
       options,
     );
     if (args.since !== undefined || args.until !== undefined) {
-      const at = (ms: number | undefined, open: string): string => (ms === undefined ? open : new Date(ms).toISOString());
+      const at = (ms: number | undefined, open: string): string =>
+        ms === undefined ? open : new Date(ms).toISOString();
       print(`Usage from ${at(args.since, "the start")} to ${at(args.until, "now")}\n`);
     }
     if (rows.length === 0) {
@@ -132,15 +142,26 @@ const usageCommand: AdminCommand<UsageArgs> = {
       ...args.groups.map((g) => ({ header: g.header })),
       ...measures.map((m) => ({ header: m.header, align: "right" as const })),
     ];
-    const body = rows.map((row) => [...args.groups.map((g) => g.cell(row)), ...measures.map((m) => m.text(m.value(row)))]);
+    const body = rows.map((row) => [
+      ...args.groups.map((g) => g.cell(row)),
+      ...measures.map((m) => m.text(m.value(row))),
+    ]);
     const sum = (value: (row: UsageRow) => bigint): bigint => rows.reduce((total, row) => total + value(row), 0n);
     const footer =
-      rows.length > 1 ? [...args.groups.map((_, i) => (i === 0 ? "TOTAL" : "")), ...measures.map((m) => m.text(sum(m.value)))] : undefined;
+      rows.length > 1
+        ? [...args.groups.map((_, i) => (i === 0 ? "TOTAL" : "")), ...measures.map((m) => m.text(sum(m.value)))]
+        : undefined;
     print(formatTable(columns, body, footer));
     const unknown = sum((row) => row.costUnknownRequests);
-    if (unknown > 0n) print(`${unknown} request(s) have no known cost (no price for the model, or no usage reported) and are not in COST.\n`);
+    if (unknown > 0n)
+      print(
+        `${unknown} request(s) have no known cost (no price for the model, or no usage reported) and are not in COST.\n`,
+      );
     const estimated = sum((row) => row.estimatedRequests);
-    if (estimated > 0n) print(`${estimated} request(s) have tokens estimated by the gateway (a stream cut before the provider reported usage).\n`);
+    if (estimated > 0n)
+      print(
+        `${estimated} request(s) have tokens estimated by the gateway (a stream cut before the provider reported usage).\n`,
+      );
   },
 };
 

@@ -11,7 +11,8 @@ import {
 import { providerTypes } from "./provider-type.js";
 import { telemetrySchema } from "./telemetry-schema.js";
 import { alertsSchema, authSchema, budgetsSchema, storageSchema } from "./cost-control-schema.js";
-import { Secret } from "./secret.js";
+import { Secret, secretText } from "./secret.js";
+import { serverSchema } from "./server-schema.js";
 
 const positiveInt = z.number().int().positive();
 
@@ -48,8 +49,8 @@ export const providerSchema = z
     timeouts: timeoutsSchema.prefault({}),
     circuitBreaker: circuitBreakerSchema.prefault({}),
     healthCheck: healthCheckSchema.optional(),
-    /** Extra HTTP headers sent with every request to this provider. */
-    headers: z.record(z.string(), z.string()).default({}),
+    /** Extra HTTP headers sent with every request to this provider; values are Secrets (they may be tokens). */
+    headers: z.record(z.string(), secretText).default({}),
     rateLimit: rateLimitSchema.optional(),
   })
   .refine((p) => p.type !== "azure" || p.baseUrl !== undefined, {
@@ -80,16 +81,7 @@ const modelSchema = z.strictObject({
 /** The gateway's whole configuration, as parsed from YAML after `${ENV}` and `file:` substitution. */
 export const configSchema = z
   .strictObject({
-    server: z
-      .strictObject({
-        host: z.string().default("0.0.0.0"),
-        port: z.number().int().min(0).max(65535).default(50051),
-        /** Largest accepted request message, in bytes. */
-        maxRequestBytes: positiveInt.default(4 * 1024 * 1024),
-        /** Grace period for in-flight requests on SIGTERM, in milliseconds. */
-        shutdownGraceMs: z.number().int().nonnegative().default(10_000),
-      })
-      .prefault({}),
+    server: serverSchema.prefault({}),
     logging: z
       .strictObject({
         level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -114,20 +106,29 @@ export const configSchema = z
   .superRefine((config, ctx) => {
     const names = new Set<string>();
     config.providers.forEach((p, i) => {
-      if (names.has(p.name)) ctx.addIssue({ code: "custom", message: `duplicate provider name ${p.name}`, path: ["providers", i, "name"] });
+      if (names.has(p.name))
+        ctx.addIssue({ code: "custom", message: `duplicate provider name ${p.name}`, path: ["providers", i, "name"] });
       names.add(p.name);
     });
     const modelNames = new Set<string>();
     config.models.forEach((m, i) => {
-      if (modelNames.has(m.name)) ctx.addIssue({ code: "custom", message: `duplicate model name ${m.name}`, path: ["models", i, "name"] });
+      if (modelNames.has(m.name))
+        ctx.addIssue({ code: "custom", message: `duplicate model name ${m.name}`, path: ["models", i, "name"] });
       modelNames.add(m.name);
       m.targets.forEach((t, j) => {
         if (!names.has(t.provider)) {
-          ctx.addIssue({ code: "custom", message: `unknown provider ${t.provider}`, path: ["models", i, "targets", j, "provider"] });
+          ctx.addIssue({
+            code: "custom",
+            message: `unknown provider ${t.provider}`,
+            path: ["models", i, "targets", j, "provider"],
+          });
         }
       });
     });
   });
+
+/** A provider entry as written (before defaults and transforms): what tests build entries from. */
+export type ProviderConfigInput = z.input<typeof providerSchema>;
 
 /** The validated configuration. */
 export type GatewayConfig = z.output<typeof configSchema>;

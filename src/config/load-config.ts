@@ -16,7 +16,8 @@ export class ConfigError extends Error {
 }
 
 const envReference = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
-const secretKeys = new Set(["apiKey", "adminKey"]);
+/** Values that must be references (`${ENV}` or `file:PATH`) and become Secrets: keys and TLS material. */
+const secretKeys = new Set(["apiKey", "adminKey", "certificate", "privateKey", "clientCa"]);
 
 /** Reads, substitutes and validates a YAML config file. Throws ConfigError naming each bad field. */
 export function loadConfigFile(path: string, env: Environment = process.env): GatewayConfig {
@@ -50,7 +51,14 @@ export function parseConfigObject(raw: unknown, options: { env?: Environment; ba
   const context = { env: options.env ?? process.env, baseDir: options.baseDir ?? process.cwd(), problems };
   const substituted = substitute(raw, [], context);
   const result = configSchema.safeParse(substituted);
-  if (!result.success) problems.push(...result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`));
+  if (!result.success) {
+    // A field substitution already explained (a literal key, a missing variable) is not explained again.
+    const explained = new Set(problems.map((problem) => problem.slice(0, problem.indexOf(": "))));
+    for (const issue of result.error.issues) {
+      const path = formatPath(issue.path);
+      if (!explained.has(path)) problems.push(`${path}: ${issue.message}`);
+    }
+  }
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   return result.data;
 }
@@ -64,7 +72,9 @@ interface SubstituteContext {
 function substitute(value: unknown, path: PropertyKey[], context: SubstituteContext): unknown {
   if (typeof value === "string") {
     const key = path[path.length - 1];
-    return typeof key === "string" && secretKeys.has(key) ? resolveSecret(value, path, context) : expand(value, path, context);
+    return typeof key === "string" && secretKeys.has(key)
+      ? resolveSecret(value, path, context)
+      : expand(value, path, context);
   }
   if (Array.isArray(value)) return value.map((item, i) => substitute(item, [...path, i], context));
   if (value !== null && typeof value === "object" && !(value instanceof Secret)) {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { secretText } from "./secret.js";
 
 const positiveInt = z.number().int().positive();
 
@@ -65,16 +66,28 @@ export const retrySchema = z.strictObject({
   /** A provider's retry-after longer than this is not waited for: the error goes to fallback instead. */
   maxRetryAfterMs: positiveInt.default(30_000),
   /** gRPC-style retry throttling: retries may add at most `ratio` extra load, plus `minPerSecond`. */
-  budget: z.strictObject({ ratio: z.number().min(0).max(1).default(0.1), minPerSecond: z.number().min(0).default(1) }).prefault({}),
+  budget: z
+    .strictObject({ ratio: z.number().min(0).max(1).default(0.1), minPerSecond: z.number().min(0).default(1) })
+    .prefault({}),
 });
 
 /** Rate limiting: where counters live, the wait queue, and per-client limits. */
 export const rateLimitingSchema = z.strictObject({
   /** memory: per process; redis: shared by every replica. */
   store: z.enum(["memory", "redis"]).default("memory"),
-  redisUrl: z.string().optional(),
+  /** A Secret (it may hold a password); written as a plain string or a reference. */
+  redisUrl: secretText.optional(),
+  /**
+   * While Redis cannot be reached (down, or slower than redisTimeoutMs): `open` keeps serving with per-process
+   * counters (each replica enforces the limits alone), `closed` refuses calls (UNAVAILABLE) until it is back.
+   */
+  redisFailMode: z.enum(["open", "closed"]).default("open"),
+  /** A Redis command slower than this counts as Redis unreachable for that call. */
+  redisTimeoutMs: positiveInt.default(50),
   keyPrefix: z.string().default("llm-gateway"),
-  queue: z.strictObject({ maxDepth: z.number().int().nonnegative().default(256), maxWaitMs: positiveInt.default(30_000) }).prefault({}),
+  queue: z
+    .strictObject({ maxDepth: z.number().int().nonnegative().default(256), maxWaitMs: positiveInt.default(30_000) })
+    .prefault({}),
   /** Output tokens reserved for a request that sets no max_tokens. */
   defaultMaxTokens: positiveInt.default(1024),
   /** The request header naming the caller, until API keys identify clients. */

@@ -1,4 +1,5 @@
 import { inspect } from "node:util";
+import { z } from "zod";
 
 const redacted = "[REDACTED]";
 
@@ -31,3 +32,9 @@ export class Secret {
     return redacted;
   }
 }
+
+/**
+ * A config value that may be written in the file (a Redis URL with a password, an extra header's value) but is
+ * kept as a Secret once parsed, so that it prints as `[REDACTED]` like the keys.
+ */
+export const secretText = z.union([z.instanceof(Secret), z.string().transform((value) => new Secret(value))]);

@@ -64,7 +64,9 @@ export function telemetryEnv(env: Environment = process.env): TelemetryEnv {
   const disabled = read("OTEL_SDK_DISABLED")?.toLowerCase() === "true";
   const exporters = (name: string, allowed: readonly string[]): Set<string> => {
     const listed = new Set((read(name) ?? "otlp").split(",").map((v) => v.trim().toLowerCase()));
-    for (const value of listed) if (!allowed.includes(value)) problems.push(`${name}: unsupported exporter "${value}" (use ${allowed.join(", ")})`);
+    for (const value of listed)
+      if (!allowed.includes(value))
+        problems.push(`${name}: unsupported exporter "${value}" (use ${allowed.join(", ")})`);
     if (listed.has("none")) listed.clear();
     return listed;
   };
@@ -74,16 +76,26 @@ export function telemetryEnv(env: Environment = process.env): TelemetryEnv {
     const url = specific ?? (base === undefined ? undefined : `${base.replace(/\/+$/, "")}${path}`);
     if (url === undefined) return undefined;
     if (!/^https?:\/\//.test(url)) problems.push(`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT: not an http(s) URL: ${url}`);
-    const protocolVariable = read(`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`) === undefined ? "OTEL_EXPORTER_OTLP_PROTOCOL" : `OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`;
+    const protocolVariable =
+      read(`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`) === undefined
+        ? "OTEL_EXPORTER_OTLP_PROTOCOL"
+        : `OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`;
     const protocol = read(protocolVariable) ?? "http/protobuf";
     if (protocol !== "http/protobuf" && protocol !== "http/json") {
-      problems.push(`${protocolVariable}: "${protocol}" is not supported; use http/protobuf or http/json (OTLP/HTTP, port 4318)`);
+      problems.push(
+        `${protocolVariable}: "${protocol}" is not supported; use http/protobuf or http/json (OTLP/HTTP, port 4318)`,
+      );
     }
-    const timeout = Number(read(`OTEL_EXPORTER_OTLP_${signal}_TIMEOUT`) ?? read("OTEL_EXPORTER_OTLP_TIMEOUT") ?? 10_000);
+    const timeout = Number(
+      read(`OTEL_EXPORTER_OTLP_${signal}_TIMEOUT`) ?? read("OTEL_EXPORTER_OTLP_TIMEOUT") ?? 10_000,
+    );
     return {
       url,
       protocol: protocol === "http/json" ? "http/json" : "http/protobuf",
-      headers: { ...parseList(read("OTEL_EXPORTER_OTLP_HEADERS")), ...parseList(read(`OTEL_EXPORTER_OTLP_${signal}_HEADERS`)) },
+      headers: {
+        ...parseList(read("OTEL_EXPORTER_OTLP_HEADERS")),
+        ...parseList(read(`OTEL_EXPORTER_OTLP_${signal}_HEADERS`)),
+      },
       timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : 10_000,
     };
   };
@@ -95,11 +107,13 @@ export function telemetryEnv(env: Environment = process.env): TelemetryEnv {
 
   const samplerValue = (read("OTEL_TRACES_SAMPLER") ?? "parentbased_always_on").toLowerCase();
   const sampler = samplerNames.find((name) => name === samplerValue);
-  if (sampler === undefined) problems.push(`OTEL_TRACES_SAMPLER: unsupported sampler "${samplerValue}" (use ${samplerNames.join(", ")})`);
+  if (sampler === undefined)
+    problems.push(`OTEL_TRACES_SAMPLER: unsupported sampler "${samplerValue}" (use ${samplerNames.join(", ")})`);
   const ratio = Number(read("OTEL_TRACES_SAMPLER_ARG") ?? 1);
   if (!(ratio >= 0 && ratio <= 1)) problems.push(`OTEL_TRACES_SAMPLER_ARG: not a ratio between 0 and 1`);
   const interval = Number(read("OTEL_METRIC_EXPORT_INTERVAL") ?? 60_000);
-  if (!(Number.isInteger(interval) && interval > 0)) problems.push(`OTEL_METRIC_EXPORT_INTERVAL: not a positive number of milliseconds`);
+  if (!(Number.isInteger(interval) && interval > 0))
+    problems.push(`OTEL_METRIC_EXPORT_INTERVAL: not a positive number of milliseconds`);
 
   if (problems.length > 0) throw new ConfigError(problems);
   const resourceAttributes = parseList(read("OTEL_RESOURCE_ATTRIBUTES"));

@@ -7,7 +7,9 @@ export type Print = (text: string) => void;
 
 function usageLine(usage: Usage | undefined, metadata: ResponseMetadata | undefined): string {
   if (!usage || !metadata) return "  (no usage)";
-  const cost = metadata.costUnknown ? "unknown (model has no price)" : `$${(Number(usage.costMicros) / 1e6).toFixed(6)} (${usage.costMicros} micro-USD)`;
+  const cost = metadata.costUnknown
+    ? "unknown (model has no price)"
+    : `$${(Number(usage.costMicros) / 1e6).toFixed(6)} (${usage.costMicros} micro-USD)`;
   return (
     `  usage: ${usage.promptTokens} prompt + ${usage.completionTokens} completion = ${usage.totalTokens} tokens, cost ${cost}\n` +
     `  served by ${metadata.provider} (${metadata.providerType}) model ${metadata.model} in ${metadata.latencyMs} ms, ` +
@@ -23,7 +25,9 @@ export async function runDemoClient(gatewayUrl: string, print: Print): Promise<v
   const client = createClient(LLMService, createGrpcTransport({ baseUrl: gatewayUrl }));
 
   const models = await client.listModels({});
-  print(`Models: ${models.models.map((m) => `${m.name} → ${m.targets.map((t) => `${t.provider}/${t.model}`).join(", ")}`).join("; ")}\n\n`);
+  print(
+    `Models: ${models.models.map((m) => `${m.name} → ${m.targets.map((t) => `${t.provider}/${t.model}`).join(", ")}`).join("; ")}\n\n`,
+  );
 
   print("Chat (unary) with gpt-4o:\n");
   const chat = await client.chat({
@@ -52,7 +56,11 @@ export async function runDemoClient(gatewayUrl: string, print: Print): Promise<v
   }
 
   print("\nEmbedding with text-embedding-3-small:\n");
-  const embed = await client.embed({ model: "text-embedding-3-small", inputs: ["gRPC gateway", "LLM routing"], dimensions: 8 });
+  const embed = await client.embed({
+    model: "text-embedding-3-small",
+    inputs: ["gRPC gateway", "LLM routing"],
+    dimensions: 8,
+  });
   for (const e of embed.embeddings) print(`  [${e.index}] ${e.values.map((v) => v.toFixed(3)).join(" ")}\n`);
   print(`${usageLine(embed.usage, embed.metadata)}\n`);
 }

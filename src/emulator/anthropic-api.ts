@@ -37,7 +37,11 @@ export const anthropicApi = {
     }
     const request = parsed.value;
     if (request.promptTokens > context.contextWindow) {
-      exchange.sendProblem({ kind: "context_length", promptTokens: request.promptTokens, limit: context.contextWindow });
+      exchange.sendProblem({
+        kind: "context_length",
+        promptTokens: request.promptTokens,
+        limit: context.contextWindow,
+      });
       return;
     }
     const echo = echoAnswer(request.source, request.maxTokens, request.stopSequences, request.prefill);
@@ -67,7 +71,11 @@ function stopReason(echo: EchoAnswer, filtered: boolean): StopReason {
 }
 
 /** Anthropic's input token counts: `input_tokens` excludes the tokens read from and written to the cache. */
-function inputUsage(answer: MessageAnswer): { input_tokens: number; cache_creation_input_tokens: number; cache_read_input_tokens: number } {
+function inputUsage(answer: MessageAnswer): {
+  input_tokens: number;
+  cache_creation_input_tokens: number;
+  cache_read_input_tokens: number;
+} {
   return {
     input_tokens: answer.inputTokens - answer.cacheReadTokens - answer.cacheWriteTokens,
     cache_creation_input_tokens: answer.cacheWriteTokens,
@@ -125,11 +133,17 @@ function messageStreamScript(answer: MessageAnswer): StreamScript {
     frame("content_block_start", '{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}') +
     frame("ping", '{"type": "ping"}');
   const content = answer.echo.pieces.map((piece) =>
-    frame("content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":${quote(piece)}}}`),
+    frame(
+      "content_block_delta",
+      `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":${quote(piece)}}}`,
+    ),
   );
   const delta = {
     type: "message_delta",
-    delta: { stop_reason: answer.stopReason, stop_sequence: answer.stopReason === "stop_sequence" ? (answer.echo.stopSequence ?? null) : null },
+    delta: {
+      stop_reason: answer.stopReason,
+      stop_sequence: answer.stopReason === "stop_sequence" ? (answer.echo.stopSequence ?? null) : null,
+    },
     usage: { ...inputUsage(answer), output_tokens: answer.echo.completionTokens },
   };
   const tail =

@@ -39,9 +39,19 @@ export function anthropicErrorAnswer(problem: Problem, context: ProblemContext):
     case "missing_version_header":
       return anthropicError(400, "invalid_request_error", "anthropic-version: header is required", context);
     case "bad_json":
-      return anthropicError(400, "invalid_request_error", "There was an error parsing the body of your request: invalid JSON", context);
+      return anthropicError(
+        400,
+        "invalid_request_error",
+        "There was an error parsing the body of your request: invalid JSON",
+        context,
+      );
     case "bad_fault_header":
-      return anthropicError(400, "invalid_request_error", `Invalid x-emulator-fault header: ${problem.message}`, context);
+      return anthropicError(
+        400,
+        "invalid_request_error",
+        `Invalid x-emulator-fault header: ${problem.message}`,
+        context,
+      );
     case "invalid_request":
       return anthropicError(400, "invalid_request_error", problem.message, context);
     case "context_length":
@@ -59,14 +69,23 @@ export function anthropicErrorAnswer(problem: Problem, context: ProblemContext):
 }
 
 function contextLength(promptTokens: number, limit: number, status: number, context: ProblemContext): ErrorAnswer {
-  return anthropicError(status, "invalid_request_error", `prompt is too long: ${promptTokens} tokens > ${limit} maximum`, context);
+  return anthropicError(
+    status,
+    "invalid_request_error",
+    `prompt is too long: ${promptTokens} tokens > ${limit} maximum`,
+    context,
+  );
 }
 
 function anthropicFaultAnswer(status: number, errorCode: string | undefined, context: ProblemContext): ErrorAnswer {
-  const [type, message] = statusErrors.get(status) ?? (status >= 500 ? ["api_error", "Internal server error"] : ["invalid_request_error", "Invalid request."]);
-  if (errorCode === "context_length_exceeded") return contextLength(context.contextWindow + 1, context.contextWindow, status, context);
+  const [type, message] =
+    statusErrors.get(status) ??
+    (status >= 500 ? ["api_error", "Internal server error"] : ["invalid_request_error", "Invalid request."]);
+  if (errorCode === "context_length_exceeded")
+    return contextLength(context.contextWindow + 1, context.contextWindow, status, context);
   if (errorCode === "insufficient_quota") return anthropicError(status, type, creditMessage, context);
-  if (errorCode === "content_filter") return anthropicError(status, type, "Output blocked by content filtering policy", context);
+  if (errorCode === "content_filter")
+    return anthropicError(status, type, "Output blocked by content filtering policy", context);
   if (status === 404) return anthropicError(status, type, `model: ${context.model}`, context);
   return anthropicError(status, type, message, context);
 }

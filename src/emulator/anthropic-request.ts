@@ -33,7 +33,8 @@ export function parseAnthropicMessages(body: unknown): ParsedRequest<MessagesReq
   if (typeof body.model !== "string" || body.model === "") return invalid("model: Field required");
   const maxTokens = body.max_tokens;
   if (maxTokens === undefined || maxTokens === null) return invalid("max_tokens: Field required");
-  if (typeof maxTokens !== "number" || !Number.isInteger(maxTokens)) return invalid("max_tokens: Input should be a valid integer");
+  if (typeof maxTokens !== "number" || !Number.isInteger(maxTokens))
+    return invalid("max_tokens: Input should be a valid integer");
   if (maxTokens < 1) return invalid("max_tokens: Input should be greater than or equal to 1");
   const messages = body.messages;
   if (messages === undefined || messages === null) return invalid("messages: Field required");
@@ -48,10 +49,13 @@ export function parseAnthropicMessages(body: unknown): ParsedRequest<MessagesReq
     const message: unknown = messages[index];
     if (!isRecord(message)) return invalid(`messages.${index}: Input should be a valid dictionary`);
     const role = message.role;
-    if (role !== "user" && role !== "assistant") return invalid(`messages.${index}.role: Input should be 'user' or 'assistant'`);
+    if (role !== "user" && role !== "assistant")
+      return invalid(`messages.${index}.role: Input should be 'user' or 'assistant'`);
     if (index === 0 && role !== "user") return invalid('messages: first message must use the "user" role');
     if (role === previousRole) {
-      return invalid(`messages: roles must alternate between "user" and "assistant", but found multiple "${role}" roles in a row`);
+      return invalid(
+        `messages: roles must alternate between "user" and "assistant", but found multiple "${role}" roles in a row`,
+      );
     }
     previousRole = role;
     const text = blocksText(message.content);
@@ -71,7 +75,10 @@ export function parseAnthropicMessages(body: unknown): ParsedRequest<MessagesReq
   if (!Array.isArray(stops) || !stops.every((stop): stop is string => typeof stop === "string")) {
     return invalid("stop_sequences: Input should be a valid list");
   }
-  return { ok: true, value: { promptTokens, source, prefill, maxTokens, stopSequences: stops, stream: body.stream === true } };
+  return {
+    ok: true,
+    value: { promptTokens, source, prefill, maxTokens, stopSequences: stops, stream: body.stream === true },
+  };
 }
 
 /** Text of a string or of content blocks (text blocks joined by "\n"; other blocks carry no text). */

@@ -32,5 +32,10 @@ export const azureContentFilter = {
   /** A content chunk's `content_filter_results`, pre-serialized for the stream hot path. */
   chunkResultsJson: JSON.stringify({ hate: safe, self_harm: safe, sexual: safe, violence: safe }),
   /** A filtered finish chunk's `content_filter_results`, pre-serialized. */
-  filteredChunkResultsJson: JSON.stringify({ hate: safe, self_harm: safe, sexual: { filtered: true, severity: "high" }, violence: safe }),
+  filteredChunkResultsJson: JSON.stringify({
+    hate: safe,
+    self_harm: safe,
+    sexual: { filtered: true, severity: "high" },
+    violence: safe,
+  }),
 };

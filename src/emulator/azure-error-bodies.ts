@@ -98,7 +98,11 @@ function azureFaultAnswer(status: number, errorCode: string | undefined, context
       return azureError(502, "BadGateway", "Bad gateway.");
     case 503:
     case 529:
-      return azureError(status, "ServiceUnavailable", "The service is temporarily unable to process your request. Please try again later.");
+      return azureError(
+        status,
+        "ServiceUnavailable",
+        "The service is temporarily unable to process your request. Please try again later.",
+      );
     default:
       return openAiErrorAnswer({ kind: "fault", status, errorCode }, context);
   }

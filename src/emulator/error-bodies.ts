@@ -62,4 +62,3 @@ const anthropicStreamError =
 export function streamErrorFrame(api: ApiKind): string {
   return api === "anthropic" ? anthropicStreamError : openAiStreamError;
 }
-

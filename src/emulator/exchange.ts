@@ -48,7 +48,12 @@ export class Exchange {
     /** Azure: the api-version query parameter; else "". */
     readonly apiVersion: string,
   ) {
-    this.requestId = request.api === "openai" ? requestIds.openAi() : request.api === "azure" ? requestIds.azure() : requestIds.anthropic();
+    this.requestId =
+      request.api === "openai"
+        ? requestIds.openAi()
+        : request.api === "azure"
+          ? requestIds.azure()
+          : requestIds.anthropic();
     let settle: () => void = () => undefined;
     const done = new Promise<void>((resolve) => {
       settle = resolve;

@@ -34,7 +34,13 @@ export const modelLists = {
           created_at: 1_700_000_000,
           status: "succeeded",
           lifecycle_status: "generally-available",
-          capabilities: { fine_tune: false, inference: true, completion: id.endsWith("-instruct"), chat_completion: !embeddings, embeddings },
+          capabilities: {
+            fine_tune: false,
+            inference: true,
+            completion: id.endsWith("-instruct"),
+            chat_completion: !embeddings,
+            embeddings,
+          },
         };
       }),
     };

@@ -23,7 +23,11 @@ export const openAiApi = {
   },
 };
 
-function generate(context: OperationContext, parsed: ParsedRequest<GenerationRequest>, kind: "chat" | "completion"): void {
+function generate(
+  context: OperationContext,
+  parsed: ParsedRequest<GenerationRequest>,
+  kind: "chat" | "completion",
+): void {
   const { exchange, fault } = context;
   if (!parsed.ok) {
     exchange.sendProblem(parsed.problem);

@@ -26,13 +26,22 @@ function chatUsage(promptTokens: number, completionTokens: number, cachedTokens 
     completion_tokens: completionTokens,
     total_tokens: promptTokens + completionTokens,
     prompt_tokens_details: { cached_tokens: cachedTokens, audio_tokens: 0 },
-    completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: 0,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
   };
 }
 
 /** Legacy completion usage. */
 function completionUsage(promptTokens: number, completionTokens: number): object {
-  return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+  return {
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
+  };
 }
 
 /** A `chat.completion` body, as OpenAI (or, with `azure`, Azure OpenAI) sends it. */
@@ -43,7 +52,8 @@ function chatCompletionBody(answer: GenerationAnswer): object {
     logprobs: null,
     finish_reason: answer.finishReason,
   };
-  if (answer.azure) choice.content_filter_results = azureContentFilter.choiceResults(answer.finishReason === "content_filter");
+  if (answer.azure)
+    choice.content_filter_results = azureContentFilter.choiceResults(answer.finishReason === "content_filter");
   const body: Record<string, unknown> = {
     id: answer.id,
     object: "chat.completion",
@@ -60,8 +70,14 @@ function chatCompletionBody(answer: GenerationAnswer): object {
 
 /** A legacy `text_completion` body. */
 function textCompletionBody(answer: GenerationAnswer): object {
-  const choice: Record<string, unknown> = { text: answer.text, index: 0, logprobs: null, finish_reason: answer.finishReason };
-  if (answer.azure) choice.content_filter_results = azureContentFilter.choiceResults(answer.finishReason === "content_filter");
+  const choice: Record<string, unknown> = {
+    text: answer.text,
+    index: 0,
+    logprobs: null,
+    finish_reason: answer.finishReason,
+  };
+  if (answer.azure)
+    choice.content_filter_results = azureContentFilter.choiceResults(answer.finishReason === "content_filter");
   const body: Record<string, unknown> = {
     id: answer.id,
     object: "text_completion",
@@ -75,4 +91,9 @@ function textCompletionBody(answer: GenerationAnswer): object {
 }
 
 /** The JSON bodies of OpenAI's (and Azure's) generation answers, and their usage objects. */
-export const openAiBodies = { chatCompletion: chatCompletionBody, textCompletion: textCompletionBody, chatUsage, completionUsage };
+export const openAiBodies = {
+  chatCompletion: chatCompletionBody,
+  textCompletion: textCompletionBody,
+  chatUsage,
+  completionUsage,
+};

@@ -28,11 +28,18 @@ export function openAiEmbeddings(context: OperationContext): void {
   }
   const inputs = readInputs(body.input);
   if (inputs === undefined) {
-    return invalid("'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.", "input");
+    return invalid(
+      "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.",
+      "input",
+    );
   }
   const format = body.encoding_format ?? "float";
   if (format !== "float" && format !== "base64") {
-    return invalid(`Invalid value: '${String(format)}'. Supported values are: 'float' and 'base64'.`, "encoding_format", "invalid_value");
+    return invalid(
+      `Invalid value: '${String(format)}'. Supported values are: 'float' and 'base64'.`,
+      "encoding_format",
+      "invalid_value",
+    );
   }
   const dimensions = body.dimensions ?? defaultEmbeddingDimensions;
   if (typeof dimensions !== "number" || !Number.isInteger(dimensions) || dimensions < 1) {
@@ -60,7 +67,8 @@ function readInputs(input: unknown): EmbeddingInput[] | undefined {
   const inputs: EmbeddingInput[] = [];
   for (const item of input) {
     if (typeof item === "string") inputs.push({ key: item, tokens: countTokens(item) });
-    else if (Array.isArray(item) && item.length > 0 && item.every((token) => typeof token === "number")) inputs.push(tokenArrayInput(item));
+    else if (Array.isArray(item) && item.length > 0 && item.every((token) => typeof token === "number"))
+      inputs.push(tokenArrayInput(item));
     else return undefined;
   }
   return inputs;

@@ -44,7 +44,13 @@ export function openAiErrorAnswer(problem: Problem, context: ProblemContext): Er
     case "bad_json":
       return openAiError(400, badJsonMessage, "invalid_request_error", null, null);
     case "bad_fault_header":
-      return openAiError(400, `Invalid x-emulator-fault header: ${problem.message}`, "invalid_request_error", null, null);
+      return openAiError(
+        400,
+        `Invalid x-emulator-fault header: ${problem.message}`,
+        "invalid_request_error",
+        null,
+        null,
+      );
     case "invalid_request":
       return openAiError(400, problem.message, "invalid_request_error", problem.param ?? null, problem.code ?? null);
     case "context_length":
@@ -55,7 +61,8 @@ export function openAiErrorAnswer(problem: Problem, context: ProblemContext): Er
 }
 
 function openAiFaultAnswer(status: number, errorCode: string | undefined, context: ProblemContext): ErrorAnswer {
-  if (errorCode === "insufficient_quota") return openAiError(status, quotaMessage, "insufficient_quota", null, "insufficient_quota");
+  if (errorCode === "insufficient_quota")
+    return openAiError(status, quotaMessage, "insufficient_quota", null, "insufficient_quota");
   if (errorCode === "context_length_exceeded") {
     return { ...contextLengthAnswer(context.contextWindow, context.contextWindow + 1, context), status };
   }
@@ -72,7 +79,13 @@ function openAiFaultAnswer(status: number, errorCode: string | undefined, contex
     case 401:
       return openAiErrorAnswer({ kind: "invalid_key", key: "sk-emulator-fault-key" }, context);
     case 403:
-      return openAiError(403, "Country, region, or territory not supported", "request_forbidden", null, "unsupported_country_region_territory");
+      return openAiError(
+        403,
+        "Country, region, or territory not supported",
+        "request_forbidden",
+        null,
+        "unsupported_country_region_territory",
+      );
     case 404:
       return openAiError(
         404,
@@ -106,7 +119,13 @@ function openAiFaultAnswer(status: number, errorCode: string | undefined, contex
       return openAiError(status, overloadedMessage, "server_error", null, null);
     default:
       return status >= 500
-        ? openAiError(status, "The server had an error while processing your request. Sorry about that!", "server_error", null, null)
+        ? openAiError(
+            status,
+            "The server had an error while processing your request. Sorry about that!",
+            "server_error",
+            null,
+            null,
+          )
         : openAiError(status, "Invalid request.", "invalid_request_error", null, null);
   }
 }

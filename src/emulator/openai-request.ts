@@ -28,18 +28,25 @@ function invalid(message: string, param: string | null, code: string | null = nu
  */
 function parseChat(body: unknown, requireModel: boolean): ParsedRequest<GenerationRequest> {
   if (!isRecord(body)) return invalid("Invalid type for 'body': expected an object.", null, "invalid_type");
-  if (requireModel && (typeof body.model !== "string" || body.model === "")) return invalid("you must provide a model parameter", null);
+  if (requireModel && (typeof body.model !== "string" || body.model === ""))
+    return invalid("you must provide a model parameter", null);
   const messages = body.messages;
   if (messages === undefined || messages === null) {
     return invalid("Missing required parameter: 'messages'.", "messages", "missing_required_parameter");
   }
-  if (!Array.isArray(messages)) return invalid("Invalid type for 'messages': expected an array.", "messages", "invalid_type");
+  if (!Array.isArray(messages))
+    return invalid("Invalid type for 'messages': expected an array.", "messages", "invalid_type");
   if (messages.length === 0) return invalid("[] is too short - 'messages'", "messages", "empty_array");
   let promptTokens = chatTokensPerConversation;
   let source = "";
   for (let index = 0; index < messages.length; index++) {
     const message: unknown = messages[index];
-    if (!isRecord(message)) return invalid(`Invalid type for 'messages[${index}]': expected an object.`, `messages[${index}]`, "invalid_type");
+    if (!isRecord(message))
+      return invalid(
+        `Invalid type for 'messages[${index}]': expected an object.`,
+        `messages[${index}]`,
+        "invalid_type",
+      );
     if (typeof message.role !== "string" || !roles.has(message.role)) {
       return invalid(
         `Invalid value: '${String(message.role)}'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and 'developer'.`,
@@ -64,20 +71,33 @@ function parseChat(body: unknown, requireModel: boolean): ParsedRequest<Generati
 /** Validates a legacy completion request (one prompt: a string or an array of one string); prompt tokens = countTokens(prompt). */
 function parseCompletion(body: unknown, requireModel: boolean): ParsedRequest<GenerationRequest> {
   if (!isRecord(body)) return invalid("Invalid type for 'body': expected an object.", null, "invalid_type");
-  if (requireModel && (typeof body.model !== "string" || body.model === "")) return invalid("you must provide a model parameter", null);
+  if (requireModel && (typeof body.model !== "string" || body.model === ""))
+    return invalid("you must provide a model parameter", null);
   const prompt = Array.isArray(body.prompt) && body.prompt.length === 1 ? body.prompt[0] : body.prompt;
   if (typeof prompt !== "string") {
-    return invalid("Invalid type for 'prompt': the emulator expects a string or an array of one string.", "prompt", "invalid_type");
+    return invalid(
+      "Invalid type for 'prompt': the emulator expects a string or an array of one string.",
+      "prompt",
+      "invalid_type",
+    );
   }
   return withSampling(body, countTokens(prompt), prompt);
 }
 
-function withSampling(body: Record<string, unknown>, promptTokens: number, source: string): ParsedRequest<GenerationRequest> {
-  const limitName = body.max_completion_tokens !== undefined && body.max_completion_tokens !== null ? "max_completion_tokens" : "max_tokens";
+function withSampling(
+  body: Record<string, unknown>,
+  promptTokens: number,
+  source: string,
+): ParsedRequest<GenerationRequest> {
+  const limitName =
+    body.max_completion_tokens !== undefined && body.max_completion_tokens !== null
+      ? "max_completion_tokens"
+      : "max_tokens";
   const limit = body[limitName];
   let maxTokens: number | undefined;
   if (limit !== undefined && limit !== null) {
-    if (typeof limit !== "number" || !Number.isInteger(limit)) return invalid(`Invalid type for '${limitName}': expected an integer.`, limitName, "invalid_type");
+    if (typeof limit !== "number" || !Number.isInteger(limit))
+      return invalid(`Invalid type for '${limitName}': expected an integer.`, limitName, "invalid_type");
     if (limit < 1) {
       return invalid(
         `Invalid '${limitName}': integer below minimum value. Expected a value >= 1, but got ${limit} instead.`,
@@ -91,8 +111,14 @@ function withSampling(body: Record<string, unknown>, promptTokens: number, sourc
   let stops: string[] = [];
   if (typeof stop === "string") stops = [stop];
   else if (Array.isArray(stop) && stop.every((item): item is string => typeof item === "string")) stops = stop;
-  else if (stop !== undefined && stop !== null) return invalid("Invalid type for 'stop': expected a string or an array of strings.", "stop", "invalid_type");
-  if (stops.length > 4) return invalid(`Invalid 'stop': array too long. Expected an array with maximum length 4, but got an array with length ${stops.length} instead.`, "stop", "array_above_max_length");
+  else if (stop !== undefined && stop !== null)
+    return invalid("Invalid type for 'stop': expected a string or an array of strings.", "stop", "invalid_type");
+  if (stops.length > 4)
+    return invalid(
+      `Invalid 'stop': array too long. Expected an array with maximum length 4, but got an array with length ${stops.length} instead.`,
+      "stop",
+      "array_above_max_length",
+    );
   const stream = body.stream === true;
   if (body.stream_options !== undefined && body.stream_options !== null && !stream) {
     return invalid("The 'stream_options' parameter is only allowed when 'stream' is enabled.", "stream_options");

@@ -18,7 +18,10 @@ function filterField(answer: GenerationAnswer, resultsJson: string): string {
 }
 
 function finishFilterField(answer: GenerationAnswer): string {
-  return filterField(answer, answer.finishReason === "content_filter" ? azureContentFilter.filteredChunkResultsJson : "{}");
+  return filterField(
+    answer,
+    answer.finishReason === "content_filter" ? azureContentFilter.filteredChunkResultsJson : "{}",
+  );
 }
 
 /**
@@ -35,10 +38,12 @@ function chatStreamScript(answer: GenerationAnswer): StreamScript {
     (answer.azure ? azurePromptFilterFrame : "") +
     `${prefix}{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null${filterField(answer, "{}")}}${suffix}`;
   const content = answer.pieces.map(
-    (piece) => `${prefix}{"index":0,"delta":{"content":${quote(piece)}},"logprobs":null,"finish_reason":null${contentFilter}}${suffix}`,
+    (piece) =>
+      `${prefix}{"index":0,"delta":{"content":${quote(piece)}},"logprobs":null,"finish_reason":null${contentFilter}}${suffix}`,
   );
   let tail = `${prefix}{"index":0,"delta":{},"logprobs":null,"finish_reason":${quote(answer.finishReason)}${finishFilterField(answer)}}${suffix}`;
-  if (answer.includeUsage) tail += `${prefix}],"usage":${quote(openAiBodies.chatUsage(answer.promptTokens, answer.completionTokens, answer.cachedTokens))}}\n\n`;
+  if (answer.includeUsage)
+    tail += `${prefix}],"usage":${quote(openAiBodies.chatUsage(answer.promptTokens, answer.completionTokens, answer.cachedTokens))}}\n\n`;
   return { head, content, tail: tail + done };
 }
 
@@ -52,7 +57,8 @@ function completionStreamScript(answer: GenerationAnswer): StreamScript {
   const suffix = `],"model":${quote(answer.model)}${answer.includeUsage ? ',"usage":null' : ""}}\n\n`;
   const contentFilter = filterField(answer, azureContentFilter.chunkResultsJson);
   const content = answer.pieces.map(
-    (piece) => `${prefix}{"text":${quote(piece)},"index":0,"logprobs":null,"finish_reason":null${contentFilter}}${suffix}`,
+    (piece) =>
+      `${prefix}{"text":${quote(piece)},"index":0,"logprobs":null,"finish_reason":null${contentFilter}}${suffix}`,
   );
   let tail = `${prefix}{"text":"","index":0,"logprobs":null,"finish_reason":${quote(answer.finishReason)}${finishFilterField(answer)}}${suffix}`;
   if (answer.includeUsage) {

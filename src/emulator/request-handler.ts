@@ -49,7 +49,8 @@ export async function handleRequest(host: RequestHost, req: IncomingMessage, res
   const request: EmulatedRequest = {
     api: route.api,
     operation: route.operation,
-    model: route.api === "azure" ? route.deployment : isRecord(body) && typeof body.model === "string" ? body.model : "",
+    model:
+      route.api === "azure" ? route.deployment : isRecord(body) && typeof body.model === "string" ? body.model : "",
     stream: isRecord(body) && body.stream === true,
     path: url,
     headers: req.headers,
@@ -66,7 +67,10 @@ export async function handleRequest(host: RequestHost, req: IncomingMessage, res
     try {
       fault = parseFault(Array.isArray(header) ? header.join(";") : header);
     } catch (error: unknown) {
-      exchange.sendProblem({ kind: "bad_fault_header", message: error instanceof Error ? error.message : String(error) });
+      exchange.sendProblem({
+        kind: "bad_fault_header",
+        message: error instanceof Error ? error.message : String(error),
+      });
       return;
     }
   }
@@ -79,7 +83,12 @@ export async function handleRequest(host: RequestHost, req: IncomingMessage, res
     exchange.sendProblem(problem);
     return;
   }
-  const context: OperationContext = { exchange, fault, contextWindow: host.contextWindow, chunkDelayMs: host.chunkDelayMs };
+  const context: OperationContext = {
+    exchange,
+    fault,
+    contextWindow: host.contextWindow,
+    chunkDelayMs: host.chunkDelayMs,
+  };
   try {
     dispatch(context);
   } catch {
@@ -101,13 +110,20 @@ function dispatch(context: OperationContext): void {
       return anthropicApi.messages(context);
     case "models":
       if (exchange.request.api === "anthropic") return anthropicApi.models(context);
-      if (exchange.admit(0)) exchange.sendJson(200, exchange.request.api === "azure" ? modelLists.azure() : modelLists.openAi());
+      if (exchange.admit(0))
+        exchange.sendJson(200, exchange.request.api === "azure" ? modelLists.azure() : modelLists.openAi());
       return;
   }
 }
 
 /** The first reason, before the API looks at the request, to refuse it. */
-function gateProblem(host: RequestHost, route: Route, headers: IncomingHttpHeaders, badJson: boolean, fault: Fault): Problem | undefined {
+function gateProblem(
+  host: RequestHost,
+  route: Route,
+  headers: IncomingHttpHeaders,
+  badJson: boolean,
+  fault: Fault,
+): Problem | undefined {
   if (route.api === "azure" && route.apiVersion === "") return { kind: "missing_api_version" };
   const key = requestKey(route, headers);
   if (key === undefined || key === "") return { kind: "missing_key" };
@@ -137,7 +153,8 @@ function requestKey(route: Route, headers: IncomingHttpHeaders): string | undefi
     if (key !== undefined) return key;
   }
   const authorization = headers.authorization;
-  if (authorization === undefined || authorization.length < 7 || authorization.slice(0, 7).toLowerCase() !== "bearer ") return undefined;
+  if (authorization === undefined || authorization.length < 7 || authorization.slice(0, 7).toLowerCase() !== "bearer ")
+    return undefined;
   return authorization.slice(7).trim();
 }
 
@@ -146,7 +163,8 @@ function headerValue(value: string | string[] | undefined): string | undefined {
 }
 
 function sendNotFound(host: RequestHost, route: Route, method: string, res: ServerResponse): void {
-  const requestId = route.api === "openai" ? requestIds.openAi() : route.api === "azure" ? requestIds.azure() : requestIds.anthropic();
+  const requestId =
+    route.api === "openai" ? requestIds.openAi() : route.api === "azure" ? requestIds.azure() : requestIds.anthropic();
   const now = Date.now();
   const { status, body } = errorBodies(
     route.api,

@@ -54,7 +54,13 @@ export function routeRequest(method: string, url: string, headers: IncomingHttpH
   }
   const anthropicHeaders = headers["anthropic-version"] !== undefined || headers["x-api-key"] !== undefined;
   if (path === "/v1/messages") {
-    return { api: "anthropic", operation: method === "POST" ? "messages" : undefined, deployment: "", apiVersion: "", path };
+    return {
+      api: "anthropic",
+      operation: method === "POST" ? "messages" : undefined,
+      deployment: "",
+      apiVersion: "",
+      path,
+    };
   }
   if (path === "/v1/models") {
     const api = headers["anthropic-version"] !== undefined ? "anthropic" : "openai";
@@ -62,7 +68,13 @@ export function routeRequest(method: string, url: string, headers: IncomingHttpH
   }
   const operation = openAiPosts.get(path);
   if (operation !== undefined) {
-    return { api: "openai", operation: method === "POST" ? operation : undefined, deployment: "", apiVersion: "", path };
+    return {
+      api: "openai",
+      operation: method === "POST" ? operation : undefined,
+      deployment: "",
+      apiVersion: "",
+      path,
+    };
   }
   return { api: anthropicHeaders ? "anthropic" : "openai", operation: undefined, deployment: "", apiVersion: "", path };
 }

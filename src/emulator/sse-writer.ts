@@ -39,7 +39,12 @@ function pickCut(fault: Fault, contentLength: number): Cut | undefined {
  * drop/error/truncate fault replaces everything from its chunk on. Without delays the whole stream is
  * written synchronously.
  */
-export function writeSseStream(exchange: Exchange, script: StreamScript, fault: Fault, defaultChunkDelayMs: number): void {
+export function writeSseStream(
+  exchange: Exchange,
+  script: StreamScript,
+  fault: Fault,
+  defaultChunkDelayMs: number,
+): void {
   const chunkDelayMs = fault.chunkDelayMs ?? defaultChunkDelayMs;
   const cut = pickCut(fault, script.content.length);
   exchange.beginStream(script.head);

@@ -7,7 +7,9 @@ const now = (): number => performance.timeOrigin + performance.now();
 
 /** A call's error as an attempt records it. */
 function errorOf(error: unknown): AttemptRecord["error"] {
-  return error instanceof ProviderError ? { kind: error.kind, message: error.message } : { kind: "internal", message: "internal error" };
+  return error instanceof ProviderError
+    ? { kind: error.kind, message: error.message }
+    : { kind: "internal", message: "internal error" };
 }
 
 function startRecord(provider: Provider, call: PolicyCall, context: CallContext): AttemptRecord {
@@ -64,7 +66,12 @@ export function withAttemptRecording(provider: Provider): Provider {
         return;
       }
       const account = context.account;
-      await account?.beforeAttempt(provider.type, call.request.model, maxTokensOf(call), context.trace.deliveredText.length);
+      await account?.beforeAttempt(
+        provider.type,
+        call.request.model,
+        maxTokensOf(call),
+        context.trace.deliveredText.length,
+      );
       const record = startRecord(provider, call, context);
       let delivered = "";
       try {
@@ -87,7 +94,8 @@ export function withAttemptRecording(provider: Provider): Provider {
         throw error;
       } finally {
         record.endedAt = now();
-        if (!record.usage && !record.error) record.error = { kind: "cancelled", message: "the consumer stopped reading" };
+        if (!record.usage && !record.error)
+          record.error = { kind: "cancelled", message: "the consumer stopped reading" };
         account?.bill(record, delivered);
       }
     },

@@ -14,6 +14,14 @@ export interface CircuitSnapshot {
   errorRate: number;
 }
 
+/** What a breaker guards: one model of one configured provider. */
+export interface CircuitTarget {
+  /** The configured provider name. */
+  provider: string;
+  /** The provider's model name. */
+  model: string;
+}
+
 /** How a call that a breaker let through ended. */
 export type CallOutcome = "success" | "failure" | "neutral";
 
@@ -47,6 +55,7 @@ const failureKinds: ReadonlySet<ProviderErrorKind> = new Set([
 export function outcomeOfError(error: unknown, signal?: AbortSignal): CallOutcome {
   if (signal?.aborted === true) return "neutral";
   if (!(error instanceof ProviderError)) return "failure";
+  if (error.callerCaused) return "neutral";
   return failureKinds.has(error.kind) ? "failure" : "neutral";
 }
 
@@ -71,7 +80,7 @@ export class CircuitBreaker {
   #probesSucceeded = 0;
 
   constructor(
-    readonly name: string,
+    readonly target: CircuitTarget,
     config: CircuitBreakerConfig,
     now: () => number = Date.now,
     /** Told of every state change (alerts watch circuits opening and closing). */
@@ -79,6 +88,11 @@ export class CircuitBreaker {
   ) {
     this.#config = config;
     this.#now = now;
+  }
+
+  /** The target as `provider/model`, as messages name it. */
+  get name(): string {
+    return `${this.target.provider}/${this.target.model}`;
   }
 
   /** The state, moving an open circuit whose `openMs` has passed to half-open. */
@@ -125,13 +139,16 @@ export class CircuitBreaker {
     throw this.openError();
   }
 
-  /** The error of a call this breaker refuses. */
+  /**
+   * The error of a call this breaker refuses: its provider is the configured provider name (what
+   * ErrorDetail.provider promises); the message names the model too.
+   */
   openError(): ProviderError {
     const waitMs = this.retryAfterMs();
     const resume = waitMs > 0 ? `in ${waitMs} ms` : "after the running probes";
     return new ProviderError({
       kind: "circuit_open",
-      provider: this.name,
+      provider: this.target.provider,
       message: `${this.name}: circuit open after repeated failures; calls resume ${resume}`,
       retryable: false,
       ...(waitMs > 0 ? { retryAfterMs: waitMs } : {}),

@@ -52,7 +52,8 @@ export class ClientRateLimiter {
   limitsFor(clientId: string, own?: CallerLimits): RateLimitConfig | undefined {
     if (clientId === "") return undefined;
     const overrides = this.#options.config.clientOverrides;
-    const configured = (Object.hasOwn(overrides, clientId) ? overrides[clientId] : undefined) ?? this.#options.config.perClient;
+    const configured =
+      (Object.hasOwn(overrides, clientId) ? overrides[clientId] : undefined) ?? this.#options.config.perClient;
     const limits =
       own === undefined || (own.requestsPerMinute === undefined && own.tokensPerMinute === undefined)
         ? configured
@@ -69,7 +70,9 @@ export class ClientRateLimiter {
    */
   acquire(clientId: string, estimate: TokenEstimate, signal: AbortSignal, context?: CallContext): Promise<Reservation> {
     const limiter = this.#limiter(clientId, context?.clientLimits);
-    return limiter === undefined ? Promise.resolve(Reservation.none(estimate)) : limiter.acquire(estimate, signal, context);
+    return limiter === undefined
+      ? Promise.resolve(Reservation.none(estimate))
+      : limiter.acquire(estimate, signal, context);
   }
 
   /** The client's limiter name as it shows in traces and errors: `client:` and a hash of its id. */

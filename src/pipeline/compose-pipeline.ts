@@ -8,7 +8,7 @@ import { CircuitBreaker, withCircuitBreaker, type CircuitState } from "./circuit
 import { ClientRateLimiter } from "./client-rate-limiter.js";
 import { HealthChecker, type HealthListener, type HealthState } from "./health-checker.js";
 import { withRateLimit } from "./rate-limit-policy.js";
-import { createRateLimitStore } from "./rate-limit-store.js";
+import { createRateLimitStore, type RateLimitStoreState } from "./rate-limit-store.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { SharedTokenEstimator } from "./shared-token-estimator.js";
 import { TokenEstimator } from "./token-estimator.js";
@@ -46,6 +46,8 @@ export interface ComposedPipeline {
   /** The token estimator every limiter shares (each prompt counted once); cost control estimates with it too. */
   estimator: TokenEstimator;
   providers: readonly ProviderRuntime[];
+  /** Where rate-limit counters are kept now (for the store gauge). */
+  readonly storeState: RateLimitStoreState;
   /** Loads tokenizers (so no request pays for it) and starts active health checks (those configured). */
   start(): Promise<void>;
   /** Stops health checks and closes the rate-limit store. */
@@ -64,6 +66,7 @@ export function composePipeline(
   adapters: ReadonlyMap<string, Provider>,
   onHealth?: HealthListener,
   onCircuit?: CircuitListener,
+  onStoreState?: (state: RateLimitStoreState, error?: unknown) => void,
 ): ComposedPipeline {
   const providerConfigs = new Map(config.providers.map((p) => [p.name, p]));
   const adapterOf = (name: string): Provider => {
@@ -72,11 +75,13 @@ export function composePipeline(
     return adapter;
   };
   const checker = new HealthChecker(
-    config.providers.flatMap((p) => (p.healthCheck ? [{ provider: withTimeouts(adapterOf(p.name), p.timeouts), check: p.healthCheck }] : [])),
+    config.providers.flatMap((p) =>
+      p.healthCheck ? [{ provider: withTimeouts(adapterOf(p.name), p.timeouts), check: p.healthCheck }] : [],
+    ),
     onHealth,
   );
   const limiting = config.pipeline.rateLimiting;
-  const store = createRateLimitStore(limiting);
+  const store = createRateLimitStore(limiting, onStoreState === undefined ? {} : { onStateChange: onStoreState });
   const estimator = new SharedTokenEstimator({ defaultMaxTokens: limiting.defaultMaxTokens });
   const clients = new ClientRateLimiter({ config: limiting, store });
   const runtimes = new Map<string, ProviderRuntime>(
@@ -87,13 +92,25 @@ export function composePipeline(
         type: p.type,
         health: checker.stateOf(p.name),
         targets: [],
-        limiter: new RateLimiter({ name: `target:${p.name}`, provider: p.name, limits: p.rateLimit ?? {}, store, queue: limiting.queue }),
+        limiter: new RateLimiter({
+          name: `target:${p.name}`,
+          provider: p.name,
+          limits: p.rateLimit ?? {},
+          store,
+          queue: limiting.queue,
+          maxHoldMs: config.pipeline.retry.maxRetryAfterMs,
+        }),
       },
     ]),
   );
   const members = new Map<string, RouteMember>();
 
-  const memberFor = (providerConfig: ProviderConfig, model: string, weight: number, retry: RetryConfig): RouteMember => {
+  const memberFor = (
+    providerConfig: ProviderConfig,
+    model: string,
+    weight: number,
+    retry: RetryConfig,
+  ): RouteMember => {
     const key = `${providerConfig.name}\u0000${model}\u0000${JSON.stringify(retry)}`;
     const existing = members.get(key);
     if (existing) return { ...existing, weight };
@@ -102,14 +119,26 @@ export function composePipeline(
     let target = runtime.targets.find((t) => t.model === model);
     if (!target) {
       const name = providerConfig.name;
-      const breaker = new CircuitBreaker(`${name}/${model}`, providerConfig.circuitBreaker, Date.now, (to, from) => onCircuit?.(name, model, to, from));
+      const breaker = new CircuitBreaker(
+        { provider: name, model },
+        providerConfig.circuitBreaker,
+        Date.now,
+        (to, from) => onCircuit?.(name, model, to, from),
+      );
       target = { model, breaker, stats: new TargetStats() };
       runtime.targets.push(target);
     }
     const attempt = withAttemptRecording(withTimeouts(adapterOf(providerConfig.name), providerConfig.timeouts));
     const limited = withRateLimit(withCircuitBreaker(attempt, target.breaker), runtime.limiter, estimator);
     const provider = withRetry(limited, retry, new RetryBudget(retry.budget));
-    const member: RouteMember = { provider, model, weight, breaker: target.breaker, stats: target.stats, health: checker.stateOf(providerConfig.name) };
+    const member: RouteMember = {
+      provider,
+      model,
+      weight,
+      breaker: target.breaker,
+      stats: target.stats,
+      health: checker.stateOf(providerConfig.name),
+    };
     members.set(key, member);
     return member;
   };
@@ -137,6 +166,9 @@ export function composePipeline(
     router: new ModelRouter(routes),
     estimator,
     providers: [...runtimes.values()],
+    get storeState() {
+      return store.state;
+    },
     start: async () => {
       await TokenEstimator.preload(config.models.flatMap((m) => m.targets.map((t) => t.model)));
       checker.start();

@@ -58,7 +58,11 @@ export const continuationRequests: { chat: Continuer<ChatRequest>; completion: C
   completion(member, request, delivered) {
     if (member.provider.type === "anthropic") return undefined;
     return {
-      request: { ...request, prompt: request.prompt + delivered.text, ...remainingMaxTokens(request.maxTokens, delivered) },
+      request: {
+        ...request,
+        prompt: request.prompt + delivered.text,
+        ...remainingMaxTokens(request.maxTokens, delivered),
+      },
       skipLeading: "",
     };
   },

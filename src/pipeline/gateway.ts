@@ -53,7 +53,9 @@ export type GatewayGeneration = GenerationResult & { metadata: ServedMetadata };
 /** An embedding result with its serving metadata. */
 export type GatewayEmbedding = EmbedResult & { metadata: ServedMetadata };
 /** A streamed part; the finish part carries the serving metadata. */
-export type GatewayStreamPart = Extract<StreamPart, { type: "delta" }> | (Extract<StreamPart, { type: "finish" }> & { metadata: ServedMetadata });
+export type GatewayStreamPart =
+  | Extract<StreamPart, { type: "delta" }>
+  | (Extract<StreamPart, { type: "finish" }> & { metadata: ServedMetadata });
 
 /** A request as the client sent it, before its model name is resolved to a provider's model. */
 type Unrouted<T> = Omit<T, "model">;
@@ -90,7 +92,9 @@ export class Gateway {
   }
 
   embed(model: string, request: Unrouted<EmbedRequest>, call: GatewayCall): Promise<GatewayEmbedding> {
-    return this.#unary(model, call, { operation: "embeddings", request }, (route, context) => route.embed({ ...request, model }, call.signal, context));
+    return this.#unary(model, call, { operation: "embeddings", request }, (route, context) =>
+      route.embed({ ...request, model }, call.signal, context),
+    );
   }
 
   streamChat(model: string, request: Unrouted<ChatRequest>, call: GatewayCall): AsyncIterable<GatewayStreamPart> {
@@ -99,7 +103,11 @@ export class Gateway {
     );
   }
 
-  streamComplete(model: string, request: Unrouted<CompletionRequest>, call: GatewayCall): AsyncIterable<GatewayStreamPart> {
+  streamComplete(
+    model: string,
+    request: Unrouted<CompletionRequest>,
+    call: GatewayCall,
+  ): AsyncIterable<GatewayStreamPart> {
     return this.#stream(model, call, { operation: "text_completion", request }, (route, context, maxTokens) =>
       route.streamComplete({ ...request, ...maxTokens, model }, call.signal, context),
     );
@@ -145,7 +153,11 @@ export class Gateway {
         }
       }
       status = "unavailable";
-      throw new ProviderError({ kind: "unavailable", provider: route.name, message: `${route.name}: stream ended before it completed` });
+      throw new ProviderError({
+        kind: "unavailable",
+        provider: route.name,
+        message: `${route.name}: stream ended before it completed`,
+      });
     } catch (error) {
       status = kindOf(error);
       throw error;
@@ -157,7 +169,11 @@ export class Gateway {
   async #open(model: string, call: GatewayCall, billable: Billable, stream: boolean): Promise<Opened> {
     const key = call.caller.key;
     if (key !== undefined && !keyAllowsModel(key, model)) {
-      throw new ProviderError({ kind: "permission_denied", provider: "", message: `key ${key.id} may not use model "${model}"` });
+      throw new ProviderError({
+        kind: "permission_denied",
+        provider: "",
+        message: `key ${key.id} may not use model "${model}"`,
+      });
     }
     const route = this.router.resolve(model);
     const { account, maxTokens } = await this.costs.open(
@@ -178,7 +194,14 @@ export class Gateway {
     return { route, context, account, maxTokens: maxTokens === undefined ? {} : { maxTokens } };
   }
 
-  #metadata(route: Route, result: Answer, cost: AccountCost, context: CallContext, call: GatewayCall, started: number): ServedMetadata {
+  #metadata(
+    route: Route,
+    result: Answer,
+    cost: AccountCost,
+    context: CallContext,
+    call: GatewayCall,
+    started: number,
+  ): ServedMetadata {
     const served = context.trace.servedBy ?? route.targets[0];
     return {
       provider: served?.provider ?? route.provider.name,

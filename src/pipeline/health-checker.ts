@@ -16,7 +16,11 @@ export interface HealthState {
 }
 
 /** Told of every change of a provider's status (the first conclusive check included). */
-export type HealthListener = (provider: string, status: Exclude<HealthStatus, "unknown">, error: ProviderError | undefined) => void;
+export type HealthListener = (
+  provider: string,
+  status: Exclude<HealthStatus, "unknown">,
+  error: ProviderError | undefined,
+) => void;
 
 /** One provider to check: its provider (the adapter, or the adapter with its timeouts) and its check config. */
 export interface HealthCheckEntry {
@@ -106,11 +110,17 @@ export class HealthChecker {
     const timeout = AbortSignal.timeout(check.timeoutMs);
     const signal = AbortSignal.any([stopped, timeout]);
     try {
-      await provider.chat({ model: check.model, messages: [{ role: "user", content: "ping" }], maxTokens: 1 }, signal, detachedContext());
+      await provider.chat(
+        { model: check.model, messages: [{ role: "user", content: "ping" }], maxTokens: 1 },
+        signal,
+        detachedContext(),
+      );
       this.#set(provider.name, "healthy", undefined);
     } catch (error) {
       if (stopped.aborted) return;
-      const failure = timeout.aborted ? timeoutError(provider.name, check.timeoutMs, error) : asProviderError(provider.name, error);
+      const failure = timeout.aborted
+        ? timeoutError(provider.name, check.timeoutMs, error)
+        : asProviderError(provider.name, error);
       if (failure.kind === "rate_limited") return;
       this.#set(provider.name, "unhealthy", failure);
     }
@@ -126,7 +136,12 @@ export class HealthChecker {
 }
 
 function timeoutError(provider: string, timeoutMs: number, cause: unknown): ProviderError {
-  return new ProviderError({ kind: "timeout", provider, message: `${provider}: health check timed out after ${timeoutMs} ms`, cause });
+  return new ProviderError({
+    kind: "timeout",
+    provider,
+    message: `${provider}: health check timed out after ${timeoutMs} ms`,
+    cause,
+  });
 }
 
 function asProviderError(provider: string, error: unknown): ProviderError {

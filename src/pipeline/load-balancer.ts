@@ -86,7 +86,9 @@ const choosers: Record<BalancingStrategy, (random: () => number) => Chooser> = {
     const offset = 1 + Math.floor(random() * (candidates.length - 1));
     const second = (first + offset) % candidates.length;
     const snapshots = candidates.map((candidate) => candidate.stats.snapshot());
-    const known = snapshots.flatMap((snapshot) => (snapshot.latencyEwmaMs === undefined ? [] : [snapshot.latencyEwmaMs]));
+    const known = snapshots.flatMap((snapshot) =>
+      snapshot.latencyEwmaMs === undefined ? [] : [snapshot.latencyEwmaMs],
+    );
     const fallbackLatency = known.length === 0 ? 1 : Math.min(...known);
     const score = (index: number): number => {
       const snapshot = snapshots[index];

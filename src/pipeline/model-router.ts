@@ -33,7 +33,11 @@ export class ModelRouter {
   resolve(name: string): Route {
     const route = this.#routes.get(name);
     if (!route) {
-      throw new ProviderError({ kind: "not_found", provider: "", message: `unknown model "${name}"; ListModels lists the models this gateway serves` });
+      throw new ProviderError({
+        kind: "not_found",
+        provider: "",
+        message: `unknown model "${name}"; ListModels lists the models this gateway serves`,
+      });
     }
     return route;
   }

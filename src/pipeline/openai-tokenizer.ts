@@ -4,7 +4,8 @@ export type OpenAIEncoding = "o200k_base" | "cl100k_base";
 /** Counts the tokens of a text, special-token markers counted as plain text. */
 export type TokenCounter = (text: string) => number;
 
-const o200kModels = /^(gpt-4o|chatgpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|gpt-oss|gpt-realtime|gpt-audio|o1|o3|o4|codex-mini|omni-moderation)/;
+const o200kModels =
+  /^(gpt-4o|chatgpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|gpt-oss|gpt-realtime|gpt-audio|o1|o3|o4|codex-mini|omni-moderation)/;
 const cl100kModels = /^(gpt-4|gpt-3\.5|gpt-35|text-embedding-3|text-embedding-ada-002|davinci-002|babbage-002)/;
 
 const loaded = new Map<OpenAIEncoding, Promise<TokenCounter>>();
@@ -57,10 +58,17 @@ export const openAITokenizer = {
 /** Text is counted as the provider reads it: `<|endoftext|>` in a prompt is plain text, not a special token. */
 const plainText = { allowedSpecial: new Set<string>(), disallowedSpecial: new Set<string>() };
 
+/**
+ * Entries of each encoding's merge cache (gpt-tokenizer keeps one per process, 100,000 entries by default):
+ * random text fills it at ~180 KB per request, so it is kept small; common words still hit it.
+ */
+const mergeCacheEntries = 4_096;
+
 async function importCounter(encoding: OpenAIEncoding): Promise<TokenCounter> {
   const module =
     encoding === "o200k_base"
       ? await import("gpt-tokenizer/encoding/o200k_base")
       : await import("gpt-tokenizer/encoding/cl100k_base");
+  module.setMergeCacheSize(mergeCacheEntries);
   return (text) => module.countTokens(text, plainText);
 }

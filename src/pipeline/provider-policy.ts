@@ -29,7 +29,12 @@ export interface PolicyHooks {
     context: CallContext | undefined,
     invoke: Invoke<Promise<R>>,
   ): Promise<R>;
-  stream(call: PolicyCall, signal: AbortSignal, context: CallContext | undefined, open: Invoke<AsyncIterable<StreamPart>>): AsyncIterable<StreamPart>;
+  stream(
+    call: PolicyCall,
+    signal: AbortSignal,
+    context: CallContext | undefined,
+    open: Invoke<AsyncIterable<StreamPart>>,
+  ): AsyncIterable<StreamPart>;
 }
 
 /** A Provider that runs every call of `inner` through a policy's two hooks. */
@@ -40,12 +45,20 @@ export function providerPolicy(inner: Provider, hooks: PolicyHooks): Provider {
     chat: (request, signal, context) =>
       hooks.unary({ operation: "chat", request, stream: false }, signal, context, (s, c) => inner.chat(request, s, c)),
     streamChat: (request, signal, context) =>
-      hooks.stream({ operation: "chat", request, stream: true }, signal, context, (s, c) => inner.streamChat(request, s, c)),
+      hooks.stream({ operation: "chat", request, stream: true }, signal, context, (s, c) =>
+        inner.streamChat(request, s, c),
+      ),
     complete: (request, signal, context) =>
-      hooks.unary({ operation: "text_completion", request, stream: false }, signal, context, (s, c) => inner.complete(request, s, c)),
+      hooks.unary({ operation: "text_completion", request, stream: false }, signal, context, (s, c) =>
+        inner.complete(request, s, c),
+      ),
     streamComplete: (request, signal, context) =>
-      hooks.stream({ operation: "text_completion", request, stream: true }, signal, context, (s, c) => inner.streamComplete(request, s, c)),
+      hooks.stream({ operation: "text_completion", request, stream: true }, signal, context, (s, c) =>
+        inner.streamComplete(request, s, c),
+      ),
     embed: (request, signal, context) =>
-      hooks.unary({ operation: "embeddings", request, stream: false }, signal, context, (s, c) => inner.embed(request, s, c)),
+      hooks.unary({ operation: "embeddings", request, stream: false }, signal, context, (s, c) =>
+        inner.embed(request, s, c),
+      ),
   };
 }

@@ -34,7 +34,12 @@ export interface RateLimitPolicyOptions {
  * stream never escapes the token limit. The rate-limit state each answer reports (and a 429's retry delay)
  * is fed back to the limiter, which then holds requests before the provider starts refusing them.
  */
-export function withRateLimit(provider: Provider, limiter: Admission, estimator: TokenEstimator, options: RateLimitPolicyOptions = {}): Provider {
+export function withRateLimit(
+  provider: Provider,
+  limiter: Admission,
+  estimator: TokenEstimator,
+  options: RateLimitPolicyOptions = {},
+): Provider {
   const estimate = (call: PolicyCall): Promise<TokenEstimate> => {
     const model = options.estimateAs ?? call.request.model;
     switch (call.operation) {
@@ -47,7 +52,12 @@ export function withRateLimit(provider: Provider, limiter: Admission, estimator:
     }
   };
   /** Charges a stream that ended without its finish part for its prompt and the output it delivered. */
-  const settleCut = async (reservation: Reservation, model: string, delivered: readonly string[], error: unknown): Promise<void> => {
+  const settleCut = async (
+    reservation: Reservation,
+    model: string,
+    delivered: readonly string[],
+    error: unknown,
+  ): Promise<void> => {
     const counted = delivered.length === 0 ? 0 : await estimator.text(model, delivered.join("")).catch(() => 0);
     await reservation.settleFailure(error, Math.max(delivered.length, counted));
   };

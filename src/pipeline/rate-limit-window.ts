@@ -1,9 +1,7 @@
 import type { RateLimitStore } from "./rate-limit-store.js";
 
 /** The outcome of trying to add to a window. */
-export type WindowAdmission =
-  | { admitted: true; bucket: number }
-  | { admitted: false; retryAfterMs: number };
+export type WindowAdmission = { admitted: true; bucket: number } | { admitted: false; retryAfterMs: number };
 
 /** Buckets per window: the window slides in steps of a tenth of its length. */
 const defaultBuckets = 10;
@@ -70,7 +68,8 @@ export class RateLimitWindow {
     const target = inWindow ? bucket : current;
     const seen = this.#lastSeen;
     const index = seen === undefined ? -1 : target - (seen.bucket - this.buckets);
-    if (seen !== undefined && index >= 0 && index < seen.values.length) seen.values[index] = (seen.values[index] ?? 0) + delta;
+    if (seen !== undefined && index >= 0 && index < seen.values.length)
+      seen.values[index] = (seen.values[index] ?? 0) + delta;
     await this.store.add(this.#keyOf(target), delta, this.#ttlMs);
   }
 

@@ -3,7 +3,7 @@ import type { CallContext } from "../providers/call-context.js";
 import { ProviderError } from "../providers/provider-error.js";
 import type { UpstreamRateLimit } from "../providers/upstream-rate-limit.js";
 import { Reservation } from "./rate-limit-reservation.js";
-import type { RateLimitStore } from "./rate-limit-store.js";
+import type { RateLimitStore, RateLimitStoreState } from "./rate-limit-store.js";
 import { RateLimitWindow, type WindowAdmission } from "./rate-limit-window.js";
 import type { TokenEstimate } from "./token-estimator.js";
 import { UpstreamHold } from "./upstream-hold.js";
@@ -21,6 +21,11 @@ export interface RateLimiterOptions {
   queue: { maxDepth: number; maxWaitMs: number };
   /** The window the limits apply to. Default 60 000 (per minute, as configured); tests use shorter ones. */
   windowMs?: number;
+  /**
+   * The longest a provider's 429 retry-after may hold requests (pipeline.retry.maxRetryAfterMs):
+   * one 429 saying "retry after a day" must not stop a target for a day. Default 30 000.
+   */
+  maxHoldMs?: number;
   now?: () => number;
 }
 
@@ -33,6 +38,8 @@ export interface RateLimitHeadroom {
   queued: number;
   /** The provider's last reported state, less what was admitted since. */
   upstream: UpstreamRateLimit | undefined;
+  /** Where the counters are kept now (Redis may be unreachable). */
+  store: RateLimitStoreState;
 }
 
 /**
@@ -48,9 +55,11 @@ export class RateLimiter {
   readonly limits: RateLimitConfig;
   readonly #requests: RateLimitWindow | undefined;
   readonly #tokens: RateLimitWindow | undefined;
-  readonly #upstream = new UpstreamHold();
+  readonly #upstream: UpstreamHold;
   readonly #queue: WaitQueue<TokenEstimate, Reservation>;
   readonly #now: () => number;
+  readonly #store: RateLimitStore;
+  readonly #provider: string;
   /** Output allowances of this process's unsettled reservations: tokens that settlements may give back. */
   #refundable = 0;
 
@@ -58,6 +67,9 @@ export class RateLimiter {
     this.name = options.name;
     this.limits = options.limits;
     this.#now = options.now ?? Date.now;
+    this.#store = options.store;
+    this.#provider = options.provider;
+    this.#upstream = new UpstreamHold(options.maxHoldMs ?? 30_000);
     const windowMs = options.windowMs ?? 60_000;
     const { requestsPerMinute, tokensPerMinute } = options.limits;
     if (requestsPerMinute !== undefined) {
@@ -82,8 +94,12 @@ export class RateLimiter {
    * Reserves capacity for one call, waiting (FIFO) while there is none. Fails with `queue_full` (and
    * `retryAfterMs`) when the queue is full or the wait would pass `context.deadline` or the maximum wait,
    * with `cancelled` when `signal` aborts first. A wait is recorded in `context.trace` as a `queued` event.
+   * A prompt larger than the whole token limit fails at once, not retryable and with no retry delay: no wait
+   * would ever admit it.
    */
   async acquire(estimate: TokenEstimate, signal: AbortSignal, context?: CallContext): Promise<Reservation> {
+    const tokenLimit = this.#tokens?.limit;
+    if (tokenLimit !== undefined && estimate.promptTokens > tokenLimit) throw this.#neverFits(estimate, tokenLimit);
     const { value, waited, waitedMs } = await this.#queue.run(estimate, signal, context?.deadline);
     if (waited) context?.trace.record({ type: "queued", limiter: this.name, waitedMs });
     return value;
@@ -114,7 +130,18 @@ export class RateLimiter {
     const left = async (window: RateLimitWindow | undefined) =>
       window === undefined ? undefined : Math.max(0, window.limit - (await window.used(now)));
     const [requests, tokens] = await Promise.all([left(this.#requests), left(this.#tokens)]);
-    return { requests, tokens, queued: this.#queue.depth, upstream: this.#upstream.state };
+    return { requests, tokens, queued: this.#queue.depth, upstream: this.#upstream.state, store: this.#store.state };
+  }
+
+  #neverFits(estimate: TokenEstimate, tokenLimit: number): ProviderError {
+    return new ProviderError({
+      kind: "queue_full",
+      provider: this.#provider,
+      retryable: false,
+      message:
+        `${this.name}: the prompt alone is about ${String(estimate.promptTokens)} tokens, more than its whole ` +
+        `tokensPerMinute limit (${String(tokenLimit)}): it can never be admitted; shorten it or raise the limit`,
+    });
   }
 
   #reservedTokens(estimate: TokenEstimate): number {

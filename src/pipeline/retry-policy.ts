@@ -39,7 +39,13 @@ export function withRetry(
    * Decides whether the failed attempt number `attempt` is retried: throws the error to give up, or records
    * the retry and sleeps its delay (throwing `cancelled` if the signal aborts meanwhile).
    */
-  const backOff = async (error: unknown, attempt: number, model: string, signal: AbortSignal, context: CallContext | undefined): Promise<void> => {
+  const backOff = async (
+    error: unknown,
+    attempt: number,
+    model: string,
+    signal: AbortSignal,
+    context: CallContext | undefined,
+  ): Promise<void> => {
     if (!(error instanceof ProviderError) || !error.retryable || signal.aborted) throw error;
     if (attempt >= config.maxAttempts) throw error.with({ retriesExhausted: true });
     const retryAfterMs = error.retryAfterMs ?? 0;

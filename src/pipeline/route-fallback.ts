@@ -20,7 +20,8 @@ const targetFaultKinds: ReadonlySet<ProviderErrorKind> = new Set([
 
 /**
  * The fallback trigger an error falls under, or undefined for the errors that never fall back: the caller's
- * own (invalid_request, cancelled), which another target would refuse (or lose) the same way.
+ * own (invalid_request, cancelled, and failures the caller caused, such as a stream read too slowly), which
+ * another target would refuse (or lose) the same way.
  * - `circuit_open`: the target's circuit refused the call.
  * - `context_length`, `content_filter`: another target may have a larger window or another filter.
  * - `exhausted`: a retryable error the retry policy gave up on after all its attempts (`retriesExhausted`).
@@ -29,6 +30,7 @@ const targetFaultKinds: ReadonlySet<ProviderErrorKind> = new Set([
  *   notably `auth`, the provider refusing the gateway's key, is the target's fault, not the caller's).
  */
 export function fallbackTrigger(error: ProviderError): FallbackTrigger | undefined {
+  if (error.callerCaused) return undefined;
   if (error.kind === "circuit_open") return "circuit_open";
   if (error.kind === "context_length") return "context_length";
   if (error.kind === "content_filter") return "content_filter";
@@ -74,11 +76,17 @@ export function routeExhaustedError(route: string, failures: readonly RouteFailu
   const byReopening = [...failures].sort((a, b) => (a.error.retryAfterMs ?? 0) - (b.error.retryAfterMs ?? 0));
   const chosen = real.at(-1) ?? byReopening[0];
   if (chosen === undefined) {
-    return new ProviderError({ kind: "unavailable", provider: "", message: `model "${route}": no target could be tried` });
+    return new ProviderError({
+      kind: "unavailable",
+      provider: "",
+      message: `model "${route}": no target could be tried`,
+    });
   }
   if (failures.length === 1) return chosen.error;
   const summary = failures.map((failure) => `${failure.provider}/${failure.model}: ${failure.error.kind}`).join(", ");
-  return chosen.error.with({ message: `model "${route}": ${failures.length} targets failed (${summary}); ${chosen.error.message}` });
+  return chosen.error.with({
+    message: `model "${route}": ${failures.length} targets failed (${summary}); ${chosen.error.message}`,
+  });
 }
 
 /** The `fallback` event of moving from a failed target to the next one. */

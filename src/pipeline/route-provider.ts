@@ -57,7 +57,10 @@ export class RouteProvider implements Provider {
     if (first === undefined) throw new Error(`model ${options.name}: a route needs at least one target`);
     this.name = options.name;
     this.type = first.provider.type;
-    this.#members = options.members.map((member) => ({ ...member, provider: withTargetStats(member.provider, member.stats) }));
+    this.#members = options.members.map((member) => ({
+      ...member,
+      provider: withTargetStats(member.provider, member.stats),
+    }));
     this.#routing = options.routing;
     this.#balancer = options.balancer ?? createLoadBalancer(options.routing.strategy);
   }
@@ -71,18 +74,28 @@ export class RouteProvider implements Provider {
   }
 
   chat(request: ChatRequest, signal: AbortSignal, context?: CallContext): Promise<GenerationResult> {
-    return this.#unary(signal, context, (member, ctx) => member.provider.chat({ ...request, model: member.model }, signal, ctx));
+    return this.#unary(signal, context, (member, ctx) =>
+      member.provider.chat({ ...request, model: member.model }, signal, ctx),
+    );
   }
 
   complete(request: CompletionRequest, signal: AbortSignal, context?: CallContext): Promise<GenerationResult> {
-    return this.#unary(signal, context, (member, ctx) => member.provider.complete({ ...request, model: member.model }, signal, ctx));
+    return this.#unary(signal, context, (member, ctx) =>
+      member.provider.complete({ ...request, model: member.model }, signal, ctx),
+    );
   }
 
   embed(request: EmbedRequest, signal: AbortSignal, context?: CallContext): Promise<EmbedResult> {
-    return this.#unary(signal, context, (member, ctx) => member.provider.embed({ ...request, model: member.model }, signal, ctx));
+    return this.#unary(signal, context, (member, ctx) =>
+      member.provider.embed({ ...request, model: member.model }, signal, ctx),
+    );
   }
 
-  async *streamChat(request: ChatRequest, signal: AbortSignal, context?: CallContext): AsyncGenerator<StreamPart, void, undefined> {
+  async *streamChat(
+    request: ChatRequest,
+    signal: AbortSignal,
+    context?: CallContext,
+  ): AsyncGenerator<StreamPart, void, undefined> {
     const ctx = context ?? detachedContext();
     yield* routeStream({
       route: this.name,
@@ -131,7 +144,8 @@ export class RouteProvider implements Provider {
         ctx.trace.servedBy = servedBy(member);
         return result;
       } catch (error) {
-        if (!(error instanceof ProviderError) || !shouldFallBack(error, this.#routing.fallbackOn, signal, ctx)) throw error;
+        if (!(error instanceof ProviderError) || !shouldFallBack(error, this.#routing.fallbackOn, signal, ctx))
+          throw error;
         failures.push({ provider: member.provider.name, model: member.model, error });
         last = { member, error };
       }

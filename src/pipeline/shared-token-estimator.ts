@@ -16,7 +16,9 @@ export class SharedTokenEstimator extends TokenEstimator {
   readonly #embeds: Memo = new WeakMap();
 
   override chat(request: ChatRequest): Promise<TokenEstimate> {
-    return remembered(this.#chats, request.messages, `${tokenizerOf(request.model)} ${request.maxTokens ?? ""}`, () => super.chat(request));
+    return remembered(this.#chats, request.messages, `${tokenizerOf(request.model)} ${request.maxTokens ?? ""}`, () =>
+      super.chat(request),
+    );
   }
 
   override embed(request: EmbedRequest): Promise<TokenEstimate> {
@@ -29,7 +31,12 @@ function tokenizerOf(model: string): string {
   return openAITokenizer.encodingFor(model) ?? "chars";
 }
 
-function remembered(memo: Memo, owner: object, key: string, estimate: () => Promise<TokenEstimate>): Promise<TokenEstimate> {
+function remembered(
+  memo: Memo,
+  owner: object,
+  key: string,
+  estimate: () => Promise<TokenEstimate>,
+): Promise<TokenEstimate> {
   let byKey = memo.get(owner);
   if (byKey === undefined) {
     byKey = new Map();

@@ -96,7 +96,11 @@ export async function* routeStream<R>(call: RoutedStream<R>): AsyncGenerator<Str
         yield { type: "delta", text };
       }
       const name = member.provider.name;
-      throw new ProviderError({ kind: "unavailable", provider: name, message: `${name}: stream ended before it completed` });
+      throw new ProviderError({
+        kind: "unavailable",
+        provider: name,
+        message: `${name}: stream ended before it completed`,
+      });
     } catch (error) {
       if (!(error instanceof ProviderError) || signal.aborted) throw error;
       const allowed = shouldFallBack(error, routing.fallbackOn, signal, context);

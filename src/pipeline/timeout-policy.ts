@@ -133,10 +133,16 @@ class CallClock {
 
   #expire(limit: Limit, ms: number): void {
     if (this.#expired || this.#callerSignal.aborted) return;
+    // The whole-call limit passing while the gateway was not waiting for the provider means a stream's reader
+    // held it (a slow consumer): the caller's doing, not a sign of the provider's health, and not worth a retry.
+    const callerCaused = limit === "totalMs" && this.#rejectWait === undefined;
     const error = new ProviderError({
       kind: "timeout",
       provider: this.#provider,
-      message: `${this.#provider}: timed out after ${ms} ms (${limit}: ${limitMeaning[limit]}); the call was abandoned`,
+      message: callerCaused
+        ? `${this.#provider}: the stream was not read to its end within ${ms} ms (totalMs: ${limitMeaning.totalMs}); the call was abandoned`
+        : `${this.#provider}: timed out after ${ms} ms (${limit}: ${limitMeaning[limit]}); the call was abandoned`,
+      ...(callerCaused ? { callerCaused, retryable: false } : {}),
     });
     this.#expired = error;
     this.#rejectWait?.(error);

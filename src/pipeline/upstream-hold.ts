@@ -16,6 +16,12 @@ const dimensions: readonly Dimension[] = ["requests", "tokens", "inputTokens", "
 export class UpstreamHold {
   #state: UpstreamRateLimit | undefined;
   #blockedUntil = 0;
+  readonly #maxHoldMs: number;
+
+  /** `maxHoldMs`: the longest a 429's retry-after holds requests (reported window resets are not capped). */
+  constructor(maxHoldMs: number) {
+    this.#maxHoldMs = maxHoldMs;
+  }
 
   /** Takes the state reported with an answer; an older report than the one held is ignored. */
   observe(state: UpstreamRateLimit | undefined): void {
@@ -24,9 +30,9 @@ export class UpstreamHold {
     this.#state = structuredClone(state);
   }
 
-  /** Holds every request for `retryAfterMs` (a 429 answer's retry-after). */
+  /** Holds every request for `retryAfterMs` (a 429 answer's retry-after), at most `maxHoldMs`. */
   block(retryAfterMs: number, now: number): void {
-    this.#blockedUntil = Math.max(this.#blockedUntil, now + retryAfterMs);
+    this.#blockedUntil = Math.max(this.#blockedUntil, now + Math.min(retryAfterMs, this.#maxHoldMs));
   }
 
   /** How long `demand` must wait for the provider's limits, 0 when it may go now. */

@@ -81,7 +81,8 @@ export class WaitQueue<P, T> {
     const ahead = this.#entries.length > 0;
     if (ahead) {
       const waitMs = this.#options.estimateWaitMs([...this.#entries.map((e) => e.payload), payload]);
-      if (this.#entries.length >= this.#options.maxDepth) return Promise.reject(this.#full("the queue is full", waitMs));
+      if (this.#entries.length >= this.#options.maxDepth)
+        return Promise.reject(this.#full("the queue is full", waitMs));
       if (now + waitMs > expiresAt) return Promise.reject(this.#full(tooLong(waitMs, deadline, expiresAt), waitMs));
     }
     return new Promise<Admitted<T>>((resolve, reject) => {
@@ -100,10 +101,13 @@ export class WaitQueue<P, T> {
       signal.addEventListener("abort", onAbort, { once: true });
       let expiry: NodeJS.Timeout | undefined;
       if (Number.isFinite(expiresAt)) {
-        expiry = setTimeout(() => {
-          const waitMs = Math.max(this.#estimateFor(entry), this.#headRetryAt - this.#now());
-          this.#remove(entry, this.#full(tooLong(waitMs, deadline, expiresAt), waitMs));
-        }, Math.max(0, expiresAt - now));
+        expiry = setTimeout(
+          () => {
+            const waitMs = Math.max(this.#estimateFor(entry), this.#headRetryAt - this.#now());
+            this.#remove(entry, this.#full(tooLong(waitMs, deadline, expiresAt), waitMs));
+          },
+          Math.max(0, expiresAt - now),
+        );
       }
       entry.cleanup = () => {
         signal.removeEventListener("abort", onAbort);

@@ -39,9 +39,22 @@ export type PipelineEvent =
   /** A failed attempt will be retried on the same target after `delayMs`. */
   | { type: "retry"; provider: string; model: string; attempt: number; delayMs: number; reason: ProviderErrorKind }
   /** A target failed (or its circuit is open) and the next target is tried. */
-  | { type: "fallback"; fromProvider: string; fromModel: string; toProvider: string; toModel: string; reason: ProviderErrorKind | "circuit_open" }
+  | {
+      type: "fallback";
+      fromProvider: string;
+      fromModel: string;
+      toProvider: string;
+      toModel: string;
+      reason: ProviderErrorKind | "circuit_open";
+    }
   /** A stream that failed after delivering `deliveredChars` characters continues on another target. */
-  | { type: "stream_continued"; fromProvider: string; toProvider: string; deliveredChars: number; reason: ProviderErrorKind };
+  | {
+      type: "stream_continued";
+      fromProvider: string;
+      toProvider: string;
+      deliveredChars: number;
+      reason: ProviderErrorKind;
+    };
 
 /** The target that answered. */
 export interface ServedBy {
@@ -83,7 +96,12 @@ export class CallTrace {
  */
 export interface AttemptAccount {
   /** Resolves when the attempt fits the call's budgets; throws `budget_exceeded` otherwise. */
-  beforeAttempt(providerType: ProviderType, model: string, maxTokens: number | undefined, extraPromptChars: number): Promise<void>;
+  beforeAttempt(
+    providerType: ProviderType,
+    model: string,
+    maxTokens: number | undefined,
+    extraPromptChars: number,
+  ): Promise<void>;
   /** Bills an ended attempt (a stream's delivered text, for one that broke before reporting usage). */
   bill(record: AttemptRecord, deliveredText: string): void;
 }

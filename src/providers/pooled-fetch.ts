@@ -22,10 +22,14 @@ const nullBodyStatuses = new Set([101, 204, 205, 304]);
  * Anything else (a Request object, a streamed or form body) goes to the global fetch on the same pool.
  */
 export function pooledFetch(dispatcher: Dispatcher): Fetch {
-  const viaFetch: Fetch = (input, init) => fetch(input, { ...init, dispatcher: dispatcher as unknown as RequestInit["dispatcher"] });
+  const viaFetch: Fetch = (input, init) =>
+    fetch(input, { ...init, dispatcher: dispatcher as unknown as RequestInit["dispatcher"] });
   return async (input, init) => {
     const body = init?.body;
-    if (input instanceof Request || !(body === undefined || body === null || typeof body === "string" || body instanceof Uint8Array)) {
+    if (
+      input instanceof Request ||
+      !(body === undefined || body === null || typeof body === "string" || body instanceof Uint8Array)
+    ) {
       return viaFetch(input, init);
     }
     const url = typeof input === "string" ? new URL(input) : input;
@@ -66,7 +70,8 @@ function headerRecord(init: RequestInit["headers"]): Record<string, string> {
     for (const [name, value] of init) if (name !== undefined && value !== undefined) record[name.toLowerCase()] = value;
     return record;
   }
-  for (const [name, value] of Object.entries(init)) record[name.toLowerCase()] = typeof value === "string" ? value : value.join(", ");
+  for (const [name, value] of Object.entries(init))
+    record[name.toLowerCase()] = typeof value === "string" ? value : value.join(", ");
   return record;
 }
 

@@ -1,3 +1,5 @@
+import { scrubSecrets } from "./scrub-secrets.js";
+
 /**
  * Every way a provider call can fail, as one closed set. Adapters map vendor errors into it; the pipeline
  * decides retries and fallback from it; the server maps it to a gRPC code in one table
@@ -12,7 +14,7 @@ export type ProviderErrorKind =
   | "overloaded"
   /** 5xx, connection refused or reset, a stream cut short: the provider could not answer. */
   | "unavailable"
-  /** 408, or the gateway's own time limit for the call passed. */
+  /** 408, or a time limit passed: the gateway's own for the call, or the client's deadline (DEADLINE_EXCEEDED). */
   | "timeout"
   /** 401/403: the provider rejected the gateway's own credentials. A server-side fault. */
   | "auth"
@@ -28,9 +30,9 @@ export type ProviderErrorKind =
   | "unsupported"
   /** The target's circuit breaker is open: the call was not made. */
   | "circuit_open"
-  /** The gateway's own rate-limit queue is full, or the wait would pass the caller's deadline. */
+  /** The gateway's own rate-limit queue is full, the wait would pass the caller's deadline, or the prompt can never fit the limit. */
   | "queue_full"
-  /** The caller cancelled or its deadline passed. */
+  /** The caller cancelled or went away; a client whose deadline passed is told `timeout`. */
   | "cancelled"
   /** The caller sent no client key, or one the gateway does not know or has revoked. */
   | "unauthenticated"
@@ -64,12 +66,19 @@ export interface ProviderErrorInit {
   retryable?: boolean;
   /** Set by the retry policy when this is the last of `maxAttempts` failed attempts on one target. */
   retriesExhausted?: boolean;
+  /**
+   * The caller, not the provider, made the call fail (a stream read too slowly to end within `totalMs`): it
+   * says nothing of the target's health (the circuit breaker ignores it) and trying again would not help.
+   */
+  callerCaused?: boolean;
   cause?: unknown;
 }
 
 /**
- * The one error type that leaves a provider adapter. Its message is safe to show a client: adapters build
- * it from the provider's error message, never from request headers, so it holds no secret.
+ * The one error type that leaves a provider adapter. Its message is safe to show a client, log and trace:
+ * whatever an adapter builds it from, credential-shaped text is scrubbed here (scrubSecrets). The upstream
+ * error it came from is kept as `upstream`, not as the standard `cause`, because loggers print a cause chain
+ * (with the provider's raw message) next to the error.
  */
 export class ProviderError extends Error {
   override readonly name = "ProviderError";
@@ -80,9 +89,12 @@ export class ProviderError extends Error {
   readonly retryAfterMs: number | undefined;
   readonly retryable: boolean;
   readonly retriesExhausted: boolean;
+  readonly callerCaused: boolean;
+  readonly #upstream: unknown;
 
   constructor(init: ProviderErrorInit) {
-    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    super(scrubSecrets(init.message));
+    this.#upstream = init.cause;
     this.kind = init.kind;
     this.provider = init.provider;
     this.status = init.status;
@@ -90,6 +102,12 @@ export class ProviderError extends Error {
     this.retryAfterMs = init.retryAfterMs;
     this.retryable = init.retryable ?? retryableKinds.has(init.kind);
     this.retriesExhausted = init.retriesExhausted ?? false;
+    this.callerCaused = init.callerCaused ?? false;
+  }
+
+  /** The error the adapter caught (SDK or network error), unscrubbed: for debugging, never for output. */
+  get upstream(): unknown {
+    return this.#upstream;
   }
 
   /** This error with some fields changed (errors are immutable). */
@@ -103,7 +121,8 @@ export class ProviderError extends Error {
       ...(this.retryAfterMs === undefined ? {} : { retryAfterMs: this.retryAfterMs }),
       retryable: this.retryable,
       retriesExhausted: this.retriesExhausted,
-      cause: this.cause,
+      callerCaused: this.callerCaused,
+      cause: this.#upstream,
       ...changes,
     });
   }

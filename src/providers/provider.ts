@@ -85,9 +85,7 @@ export interface GenerationResult {
  * One part of a streamed answer: text deltas, then exactly one `finish` part. An adapter whose upstream
  * stream ends without what a finish needs throws a ProviderError instead: a stream never ends silently.
  */
-export type StreamPart =
-  | { type: "delta"; text: string }
-  | ({ type: "finish" } & Omit<GenerationResult, "text">);
+export type StreamPart = { type: "delta"; text: string } | ({ type: "finish" } & Omit<GenerationResult, "text">);
 
 /** What a provider answered to an embedding call. */
 export interface EmbedResult {

@@ -8,6 +8,7 @@ export interface SdkClientOptions {
   defaultHeaders: Record<string, string>;
   maxRetries: 0;
   fetch: Fetch;
+  logLevel: "off";
 }
 
 /**
@@ -16,5 +17,13 @@ export interface SdkClientOptions {
  * pooledFetch.
  */
 export function sdkClientOptions(config: ProviderConfig): SdkClientOptions {
-  return { timeout: config.timeoutMs, defaultHeaders: config.headers, maxRetries: 0, fetch: pooledFetch(connectionPool(config)) };
+  return {
+    timeout: config.timeoutMs,
+    defaultHeaders: Object.fromEntries(Object.entries(config.headers).map(([name, value]) => [name, value.reveal()])),
+    maxRetries: 0,
+    fetch: pooledFetch(connectionPool(config)),
+    // The SDKs log requests (prompts, headers) at OPENAI_LOG / ANTHROPIC_LOG=debug around the gateway's own
+    // logger and its redaction: pinned off.
+    logLevel: "off",
+  };
 }

@@ -48,7 +48,10 @@ const anthropicDimensions = {
  * RFC 3339 times). A dimension appears only when its `remaining` count is readable; undefined when the answer
  * has none at all.
  */
-export function upstreamRateLimit(headers: HeaderSource | undefined, now: number = Date.now()): UpstreamRateLimit | undefined {
+export function upstreamRateLimit(
+  headers: HeaderSource | undefined,
+  now: number = Date.now(),
+): UpstreamRateLimit | undefined {
   if (!headers) return undefined;
   const state: UpstreamRateLimit = { observedAt: now };
   let found = false;
@@ -97,7 +100,15 @@ function count(value: string | null): number | undefined {
   return Number.isSafeInteger(parsed) ? parsed : undefined;
 }
 
-const durationUnits: Readonly<Record<string, number>> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, "µs": 0.001, ns: 0.000001 };
+const durationUnits: Readonly<Record<string, number>> = {
+  h: 3_600_000,
+  m: 60_000,
+  s: 1000,
+  ms: 1,
+  us: 0.001,
+  µs: 0.001,
+  ns: 0.000001,
+};
 
 /**
  * A Go duration (`6ms`, `1.5s`, `1m30s`, `2h0m0s`) or a bare number of seconds, as an absolute time; undefined

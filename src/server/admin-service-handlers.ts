@@ -32,11 +32,17 @@ const limitOf = (value: number, field: string): number | undefined => {
 export function registerAdminService(router: ConnectRouter, deps: AdminServiceDeps): void {
   const admin = (context: HandlerContext): KeyRegistry => {
     if (deps.auth === undefined) {
-      throw new ConnectError("the admin API needs auth.adminKey in the gateway's config (key checking is off)", Code.FailedPrecondition);
+      throw new ConnectError(
+        "the admin API needs auth.adminKey in the gateway's config (key checking is off)",
+        Code.FailedPrecondition,
+      );
     }
     const presented = keySecret.bearer(context.requestHeader.get("authorization"));
     if (presented === undefined || !keySecret.matches(presented, deps.auth.adminKey.reveal())) {
-      throw new ConnectError("the admin API needs the admin key: authorization: Bearer <auth.adminKey>", Code.Unauthenticated);
+      throw new ConnectError(
+        "the admin API needs the admin key: authorization: Bearer <auth.adminKey>",
+        Code.Unauthenticated,
+      );
     }
     return deps.auth.registry;
   };
@@ -48,7 +54,11 @@ export function registerAdminService(router: ConnectRouter, deps: AdminServiceDe
       if (request.tenant.trim() === "") throw new ConnectError("tenant is required", Code.InvalidArgument);
       if (request.name.trim() === "") throw new ConnectError("name is required", Code.InvalidArgument);
       const unknown = request.models.filter((m) => !deps.modelNames.has(m));
-      if (unknown.length > 0) throw new ConnectError(`models: unknown model ${unknown.map((m) => `"${m}"`).join(", ")}`, Code.InvalidArgument);
+      if (unknown.length > 0)
+        throw new ConnectError(
+          `models: unknown model ${unknown.map((m) => `"${m}"`).join(", ")}`,
+          Code.InvalidArgument,
+        );
       const { key, secret } = registry.create({
         tenant: request.tenant,
         name: request.name,
@@ -69,7 +79,11 @@ export function registerAdminService(router: ConnectRouter, deps: AdminServiceDe
     listKeys(request, context) {
       const keys = admin(context)
         .keys()
-        .filter((k) => (request.tenant === "" || k.tenant === request.tenant) && (request.includeRevoked || k.revokedAt === undefined));
+        .filter(
+          (k) =>
+            (request.tenant === "" || k.tenant === request.tenant) &&
+            (request.includeRevoked || k.revokedAt === undefined),
+        );
       return { keys: keys.map((k) => adminWire.key(k, spentOf(k))) };
     },
 

@@ -38,7 +38,8 @@ export const adminWire = {
     if (wire.limitMicros <= 0n) throw invalid(`${field}.limit_micros must be positive`);
     if (wire.limitMicros > BigInt(Number.MAX_SAFE_INTEGER)) throw invalid(`${field}.limit_micros is too large`);
     const period = (Object.keys(periodToWire) as BudgetPeriod[]).find((p) => periodToWire[p] === wire.period);
-    if (period === undefined) throw invalid(`${field}.period must be BUDGET_PERIOD_TOTAL, BUDGET_PERIOD_DAY or BUDGET_PERIOD_MONTH`);
+    if (period === undefined)
+      throw invalid(`${field}.period must be BUDGET_PERIOD_TOTAL, BUDGET_PERIOD_DAY or BUDGET_PERIOD_MONTH`);
     return { limitMicros: Number(wire.limitMicros), period };
   },
 

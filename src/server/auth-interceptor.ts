@@ -4,7 +4,9 @@ import type { ApiKeyRecord } from "../auth/api-key.js";
 import type { KeyRegistry } from "../auth/key-registry.js";
 
 /** The client key a call was authenticated with; undefined while key checking is off. */
-export const callerKey = createContextKey<ApiKeyRecord | undefined>(undefined, { description: "the caller's client key" });
+export const callerKey = createContextKey<ApiKeyRecord | undefined>(undefined, {
+  description: "the caller's client key",
+});
 
 /**
  * Checks the client key of every LLMService call (`authorization: Bearer <key>`, as gRPC metadata or an

@@ -59,10 +59,27 @@ export function toConnectError(error: unknown): ConnectError {
   ]);
 }
 
+/** The kind of a call ended by its own signal, from the signal's status. */
+const kindOfSignalCode: Partial<Record<Code, ProviderErrorKind>> = {
+  [Code.DeadlineExceeded]: "timeout",
+  [Code.Unavailable]: "unavailable",
+};
+
 /**
- * The status a call ends with: its own signal's reason when that ended it (deadline, shutdown), else the
- * mapped error.
+ * The status a call ends with. When the call's own signal ended it with a status (the client's deadline
+ * passed, the server is shutting down, the client went away), that decides the kind: `timeout` for the
+ * deadline, `unavailable` for the shutdown (retryable elsewhere), `cancelled` otherwise, mapped by the same
+ * table (DEADLINE_EXCEEDED, UNAVAILABLE, CANCELED) with the signal's message and an ErrorDetail. Otherwise it
+ * is the mapped error.
  */
 export function statusOf(error: unknown, signal: AbortSignal): ConnectError {
-  return signal.aborted && signal.reason instanceof ConnectError ? signal.reason : toConnectError(error);
+  if (!(signal.aborted && signal.reason instanceof ConnectError)) return toConnectError(error);
+  const reason = signal.reason;
+  return toConnectError(
+    new ProviderError({
+      kind: kindOfSignalCode[reason.code] ?? "cancelled",
+      provider: "",
+      message: reason.rawMessage,
+    }),
+  );
 }

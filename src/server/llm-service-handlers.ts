@@ -11,11 +11,20 @@ import type { Gateway, GatewayCall, GatewayStreamPart } from "../pipeline/gatewa
 import { CallTrace } from "../providers/call-context.js";
 import { callerKey } from "./auth-interceptor.js";
 import { newRequestId } from "./request-id.js";
+import { requestIdKey } from "./request-id-interceptor.js";
 import type { RequestObserver } from "./request-observer.js";
-import { requireModel, toChatMessages, toDimensions, toEmbedInputs, toGenerationOptions } from "./request-validation.js";
+import {
+  checkClientId,
+  checkMetadata,
+  checkUser,
+  requireModel,
+  toChatMessages,
+  toDimensions,
+  toEmbedInputs,
+  toGenerationOptions,
+} from "./request-validation.js";
 import { toWireFinishReason, toWireMetadata, toWireProviderStatus, toWireUsage } from "./wire-conversions.js";
 
-const requestIdHeader = "x-request-id";
 const service = LLMService.typeName;
 
 /** What the LLMService handlers serve from. */
@@ -33,11 +42,11 @@ export interface LLMServiceDeps {
  * The call context the gateway needs, from the RPC's context: the client's deadline (from grpc-timeout or
  * connect-timeout-ms), its identity, its tags. With key checking on, the client key authenticated by
  * authInterceptor is the identity (its id for per-client limits, its tenant for billing), and neither the
- * client header nor the `tenant` metadata entry is trusted. The request id also goes back as a header.
+ * client header nor the `tenant` metadata entry is trusted. The request id is the one requestIdInterceptor gave
+ * the call and returns in `x-request-id` (a fresh one only when that interceptor is not installed).
  */
 function gatewayCall(context: HandlerContext, metadata: Record<string, string>, clientHeader: string): GatewayCall {
-  const requestId = newRequestId();
-  context.responseHeader.set(requestIdHeader, requestId);
+  const requestId = context.values.get(requestIdKey) ?? newRequestId();
   const remainingMs = context.timeoutMs();
   const key = context.values.get(callerKey);
   return {
@@ -45,13 +54,17 @@ function gatewayCall(context: HandlerContext, metadata: Record<string, string>, 
     signal: context.signal,
     metadata,
     deadline: remainingMs === undefined ? undefined : Date.now() + remainingMs,
-    clientId: key === undefined ? (context.requestHeader.get(clientHeader) ?? "") : key.id,
-    caller: key === undefined ? { keyId: "", tenant: metadata["tenant"] ?? "", key } : { keyId: key.id, tenant: key.tenant, key },
+    clientId: key === undefined ? checkClientId(context.requestHeader.get(clientHeader) ?? "", clientHeader) : key.id,
+    caller:
+      key === undefined
+        ? { keyId: "", tenant: metadata["tenant"] ?? "", key }
+        : { keyId: key.id, tenant: key.tenant, key },
     trace: new CallTrace(),
   };
 }
 
-type StreamMessage = MessageInitShape<typeof StreamChatResponseSchema> & MessageInitShape<typeof StreamCompleteResponseSchema>;
+type StreamMessage = MessageInitShape<typeof StreamChatResponseSchema> &
+  MessageInitShape<typeof StreamCompleteResponseSchema>;
 
 async function* toWireStream(parts: AsyncIterable<GatewayStreamPart>): AsyncGenerator<StreamMessage> {
   for await (const part of parts) {
@@ -72,12 +85,21 @@ async function* toWireStream(parts: AsyncIterable<GatewayStreamPart>): AsyncGene
  * Registers LLMService: each handler only converts the wire request into domain types (rejecting bad
  * input with INVALID_ARGUMENT), calls the gateway under the request observer, and converts the answer back.
  */
-export function registerLLMService(router: ConnectRouter, { gateway, providers, clientHeader, observer }: LLMServiceDeps): void {
-  const observed = (rpc: string, model: string, context: HandlerContext, metadata: Record<string, string>, input?: { role: string; content: string }[]) => ({
+export function registerLLMService(
+  router: ConnectRouter,
+  { gateway, providers, clientHeader, observer }: LLMServiceDeps,
+): void {
+  const observed = (
+    rpc: string,
+    model: string,
+    context: HandlerContext,
+    metadata: Record<string, string>,
+    input?: { role: string; content: string }[],
+  ) => ({
     rpc: `${service}/${rpc}`,
     model,
     context,
-    call: gatewayCall(context, metadata, clientHeader),
+    call: gatewayCall(context, checkMetadata(metadata), clientHeader),
     ...(observer.recordContent && input ? { input } : {}),
   });
 
@@ -87,7 +109,11 @@ export function registerLLMService(router: ConnectRouter, { gateway, providers, 
       const messages = toChatMessages(request.messages);
       const options = toGenerationOptions(request.options);
       const o = observed("Chat", model, context, request.metadata, messages);
-      const result = await observer.unary(o, () => gateway.chat(model, { ...options, messages }, o.call), (r) => r.text);
+      const result = await observer.unary(
+        o,
+        () => gateway.chat(model, { ...options, messages }, o.call),
+        (r) => r.text,
+      );
       return {
         id: result.id,
         message: { role: Role.ASSISTANT, content: result.text },
@@ -109,7 +135,11 @@ export function registerLLMService(router: ConnectRouter, { gateway, providers, 
       const model = requireModel(request.model);
       const options = toGenerationOptions(request.options);
       const o = observed("Complete", model, context, request.metadata, [{ role: "user", content: request.prompt }]);
-      const result = await observer.unary(o, () => gateway.complete(model, { ...options, prompt: request.prompt }, o.call), (r) => r.text);
+      const result = await observer.unary(
+        o,
+        () => gateway.complete(model, { ...options, prompt: request.prompt }, o.call),
+        (r) => r.text,
+      );
       return {
         id: result.id,
         text: result.text,
@@ -122,8 +152,12 @@ export function registerLLMService(router: ConnectRouter, { gateway, providers, 
     async *streamComplete(request, context) {
       const model = requireModel(request.model);
       const options = toGenerationOptions(request.options);
-      const o = observed("StreamComplete", model, context, request.metadata, [{ role: "user", content: request.prompt }]);
-      yield* toWireStream(observer.stream(o, gateway.streamComplete(model, { ...options, prompt: request.prompt }, o.call)));
+      const o = observed("StreamComplete", model, context, request.metadata, [
+        { role: "user", content: request.prompt },
+      ]);
+      yield* toWireStream(
+        observer.stream(o, gateway.streamComplete(model, { ...options, prompt: request.prompt }, o.call)),
+      );
     },
 
     async embed(request, context) {
@@ -133,7 +167,7 @@ export function registerLLMService(router: ConnectRouter, { gateway, providers, 
       const embedRequest = {
         inputs,
         ...(dimensions === undefined ? {} : { dimensions }),
-        ...(request.user === "" ? {} : { user: request.user }),
+        ...(request.user === "" ? {} : { user: checkUser(request.user) }),
       };
       const o = observed("Embed", model, context, request.metadata);
       const result = await observer.unary(o, () => gateway.embed(model, embedRequest, o.call));

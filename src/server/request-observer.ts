@@ -6,6 +6,7 @@ import type { RequestContent, RequestSummary } from "../telemetry/request-summar
 import { rpcSpanKey } from "../telemetry/rpc-span-key.js";
 import type { Telemetry } from "../telemetry/telemetry.js";
 import { statusOf } from "./error-codes.js";
+import { requestRecordedKey } from "./refusal-recorder.js";
 
 const now = (): number => performance.timeOrigin + performance.now();
 
@@ -37,7 +38,11 @@ export class RequestObserver {
     readonly recordContent: boolean,
   ) {}
 
-  async unary<R extends Billed>(request: ObservedRequest, run: () => Promise<R>, outputOf?: (result: R) => string): Promise<R> {
+  async unary<R extends Billed>(
+    request: ObservedRequest,
+    run: () => Promise<R>,
+    outputOf?: (result: R) => string,
+  ): Promise<R> {
     const startedAt = now();
     let result: R | undefined;
     let failure: unknown;
@@ -75,13 +80,29 @@ export class RequestObserver {
       failure = error;
       throw error;
     } finally {
-      this.#record(request, { startedAt, stream: true, firstChunkAt, chunks, billed, failure, output: this.recordContent ? output : undefined });
+      this.#record(request, {
+        startedAt,
+        stream: true,
+        firstChunkAt,
+        chunks,
+        billed,
+        failure,
+        output: this.recordContent ? output : undefined,
+      });
     }
   }
 
   #record(
     request: ObservedRequest,
-    outcome: { startedAt: number; stream: boolean; firstChunkAt?: number | undefined; chunks: number; billed: Billed | undefined; failure: unknown; output: string | undefined },
+    outcome: {
+      startedAt: number;
+      stream: boolean;
+      firstChunkAt?: number | undefined;
+      chunks: number;
+      billed: Billed | undefined;
+      failure: unknown;
+      output: string | undefined;
+    },
   ): void {
     const { call, context } = request;
     const failed = outcome.failure !== undefined || (outcome.stream && outcome.billed === undefined);
@@ -102,7 +123,12 @@ export class RequestObserver {
       trace: call.trace,
     };
     if (failed) {
-      summary.errorKind = outcome.failure instanceof ProviderError ? outcome.failure.kind : outcome.failure === undefined ? "cancelled" : "internal";
+      summary.errorKind =
+        outcome.failure instanceof ProviderError
+          ? outcome.failure.kind
+          : outcome.failure === undefined
+            ? "cancelled"
+            : "internal";
     }
     if (outcome.firstChunkAt !== undefined) summary.firstChunkAt = outcome.firstChunkAt;
     if (outcome.billed) summary.usage = outcome.billed.usage;
@@ -112,6 +138,7 @@ export class RequestObserver {
         ...(outcome.output === undefined ? {} : { output: outcome.output }),
       };
     }
+    context.values.set(requestRecordedKey, true);
     this.telemetry.recordRequest(context.values.get(rpcSpanKey), summary);
   }
 }

@@ -4,11 +4,13 @@ import {
   FinishReason as WireFinishReason,
   HealthState as WireHealthState,
   type ProviderStatusSchema,
+  RateLimitStoreState as WireStoreState,
   ResponseMetadataSchema,
   UsageSchema,
 } from "../../gen/llm/v1/llm_service_pb.js";
 import type { CircuitState } from "../pipeline/circuit-breaker.js";
 import type { ProviderRuntime } from "../pipeline/compose-pipeline.js";
+import type { RateLimitStoreState } from "../pipeline/rate-limit-store.js";
 import type { HealthStatus } from "../pipeline/health-checker.js";
 import type { ServedMetadata } from "../pipeline/gateway.js";
 import type { FinishReason, TokenUsage } from "../providers/provider.js";
@@ -64,8 +66,16 @@ const healthStates: Readonly<Record<HealthStatus, WireHealthState>> = {
   unhealthy: WireHealthState.UNHEALTHY,
 };
 
+const storeStates: Readonly<Record<RateLimitStoreState, WireStoreState>> = {
+  memory: WireStoreState.MEMORY,
+  redis: WireStoreState.REDIS,
+  "redis-unreachable": WireStoreState.REDIS_UNREACHABLE,
+};
+
 /** A provider's live state as ListProviders shows it. */
-export async function toWireProviderStatus(provider: ProviderRuntime): Promise<MessageInitShape<typeof ProviderStatusSchema>> {
+export async function toWireProviderStatus(
+  provider: ProviderRuntime,
+): Promise<MessageInitShape<typeof ProviderStatusSchema>> {
   const headroom = await provider.limiter.headroom();
   const limits = provider.limiter.limits;
   return {
@@ -75,6 +85,7 @@ export async function toWireProviderStatus(provider: ProviderRuntime): Promise<M
       requestsRemaining: BigInt(headroom.requests ?? -1),
       tokensRemaining: BigInt(headroom.tokens ?? -1),
       queued: headroom.queued,
+      store: storeStates[headroom.store],
     },
     name: provider.name,
     providerType: provider.type,

@@ -34,7 +34,12 @@ const finishReasonNames: Readonly<Record<FinishReason, string>> = {
  * start and end times and the GenAI semantic-convention attributes; a failed call gets `error.type` (the
  * error kind) and an ERROR status whose message holds no credentials.
  */
-export function recordAttemptSpan(tracer: Tracer, parent: Context, attempt: AttemptRecord, context: AttemptSpanContext): void {
+export function recordAttemptSpan(
+  tracer: Tracer,
+  parent: Context,
+  attempt: AttemptRecord,
+  context: AttemptSpanContext,
+): void {
   const attributes: Attributes = {
     [gen.operationName]: attempt.operation,
     [gen.providerName]: genAiProviderName(attempt.providerType, attempt.provider),
@@ -44,17 +49,21 @@ export function recordAttemptSpan(tracer: Tracer, parent: Context, attempt: Atte
   };
   if (attempt.maxTokens !== undefined) attributes[gen.requestMaxTokens] = attempt.maxTokens;
   if (attempt.responseModel !== undefined) attributes[gen.responseModel] = attempt.responseModel;
-  if (attempt.finishReason !== undefined) attributes[gen.responseFinishReasons] = [finishReasonNames[attempt.finishReason]];
+  if (attempt.finishReason !== undefined)
+    attributes[gen.responseFinishReasons] = [finishReasonNames[attempt.finishReason]];
   if (attempt.usage !== undefined) {
     attributes[gen.usageInputTokens] = attempt.usage.promptTokens;
     attributes[gen.usageOutputTokens] = attempt.usage.completionTokens;
-    if (attempt.usage.cachedPromptTokens > 0) attributes[gen.usageCacheReadInputTokens] = attempt.usage.cachedPromptTokens;
-    if (attempt.usage.cacheWriteTokens > 0) attributes[gen.usageCacheCreationInputTokens] = attempt.usage.cacheWriteTokens;
+    if (attempt.usage.cachedPromptTokens > 0)
+      attributes[gen.usageCacheReadInputTokens] = attempt.usage.cachedPromptTokens;
+    if (attempt.usage.cacheWriteTokens > 0)
+      attributes[gen.usageCacheCreationInputTokens] = attempt.usage.cacheWriteTokens;
   }
   if (attempt.stream) {
     attributes[gen.requestStream] = true;
     attributes[gw.chunks] = attempt.chunks;
-    if (attempt.firstChunkAt !== undefined) attributes[gen.responseTimeToFirstChunk] = (attempt.firstChunkAt - attempt.startedAt) / 1000;
+    if (attempt.firstChunkAt !== undefined)
+      attributes[gen.responseTimeToFirstChunk] = (attempt.firstChunkAt - attempt.startedAt) / 1000;
   }
   if (context.endpoint !== undefined) {
     attributes[ATTR_SERVER_ADDRESS] = context.endpoint.address;
@@ -70,6 +79,7 @@ export function recordAttemptSpan(tracer: Tracer, parent: Context, attempt: Atte
     parent,
   );
   if (attempt.firstChunkAt !== undefined) span.addEvent("gen_ai.first_chunk", attempt.firstChunkAt);
-  if (attempt.error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: safeErrorMessage(attempt.error) });
+  if (attempt.error !== undefined)
+    span.setStatus({ code: SpanStatusCode.ERROR, message: safeErrorMessage(attempt.error) });
   span.end(attemptEnd(attempt, context.requestEndedAt));
 }

@@ -1,5 +1,11 @@
 import type { Attributes, Counter, Histogram, Meter, ObservableResult, UpDownCounter } from "@opentelemetry/api";
-import { ATTR_ERROR_TYPE, ATTR_RPC_METHOD, ATTR_RPC_STATUS_CODE, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from "@opentelemetry/semantic-conventions";
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_RPC_METHOD,
+  ATTR_RPC_STATUS_CODE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+} from "@opentelemetry/semantic-conventions";
 import type { AttemptRecord } from "../providers/call-context.js";
 import { gatewayAttributes as gw } from "./gateway-attributes.js";
 import { genAiAttributes as gen } from "./gen-ai-attributes.js";
@@ -25,6 +31,8 @@ export interface GaugeSources {
   queueDepth?: () => Iterable<{ limiter: string; depth: number }>;
   /** The circuit state of each provider target. */
   circuitStates?: () => Iterable<{ provider: string; model: string; state: keyof typeof circuitStateValues }>;
+  /** 1 while the rate-limit store is reachable (memory, or Redis answering), 0 while Redis is not. */
+  rateLimitStoreUp?: () => number;
 }
 
 /** What metric recording needs besides the summary. */
@@ -73,8 +81,15 @@ export class GatewayMetrics {
       "Time from a streaming provider call's start to its first chunk.",
       durationBuckets,
     );
-    this.#requests = meter.createCounter("llm_gateway.requests", { description: "Requests served, by gRPC status.", unit: "{request}" });
-    this.#requestDuration = seconds("llm_gateway.request.duration", "Wall time of a request, retries and queues included.", durationBuckets);
+    this.#requests = meter.createCounter("llm_gateway.requests", {
+      description: "Requests served, by gRPC status.",
+      unit: "{request}",
+    });
+    this.#requestDuration = seconds(
+      "llm_gateway.request.duration",
+      "Wall time of a request, retries and queues included.",
+      durationBuckets,
+    );
     this.#requestTimeToFirstChunk = seconds(
       "llm_gateway.request.time_to_first_chunk",
       "Time from a streaming request's arrival to its first delta sent to the client.",
@@ -85,16 +100,31 @@ export class GatewayMetrics {
       "Request wall time not spent inside provider calls: routing, queues, retry back-off, serialization.",
       overheadBuckets,
     );
-    this.#cost = meter.createCounter("llm_gateway.cost", { description: "Cost of served requests, in micro-USD.", unit: "{micro_usd}" });
-    this.#retries = meter.createCounter("llm_gateway.retries", { description: "Provider calls retried on the same target.", unit: "{retry}" });
-    this.#fallbacks = meter.createCounter("llm_gateway.fallbacks", { description: "Moves to the next target after a failure.", unit: "{fallback}" });
+    this.#cost = meter.createCounter("llm_gateway.cost", {
+      description: "Cost of served requests, in micro-USD.",
+      unit: "{micro_usd}",
+    });
+    this.#retries = meter.createCounter("llm_gateway.retries", {
+      description: "Provider calls retried on the same target.",
+      unit: "{retry}",
+    });
+    this.#fallbacks = meter.createCounter("llm_gateway.fallbacks", {
+      description: "Moves to the next target after a failure.",
+      unit: "{fallback}",
+    });
     this.#streamContinuations = meter.createCounter("llm_gateway.stream.continuations", {
       description: "Streams continued on another target after a failure mid-stream.",
       unit: "{continuation}",
     });
     this.#queueWait = seconds("llm_gateway.queue.wait", "Time requests waited in a rate-limit queue.", overheadBuckets);
-    this.inFlight = meter.createUpDownCounter("llm_gateway.requests.in_flight", { description: "RPCs being served.", unit: "{request}" });
-    this.#alerts = meter.createCounter("llm_gateway.alerts", { description: "Alerts raised, by type.", unit: "{alert}" });
+    this.inFlight = meter.createUpDownCounter("llm_gateway.requests.in_flight", {
+      description: "RPCs being served.",
+      unit: "{request}",
+    });
+    this.#alerts = meter.createCounter("llm_gateway.alerts", {
+      description: "Alerts raised, by type.",
+      unit: "{alert}",
+    });
   }
 
   /** Counts a raised alert by its type (budget_threshold, circuit_opened, circuit_closed, error_rate). */
@@ -106,7 +136,10 @@ export class GatewayMetrics {
   recordRequest(summary: RequestSummary): void {
     const tenant: Attributes = !this.options.byTenant
       ? {}
-      : { ...(summary.tenant === "" ? {} : { [gw.tenant]: summary.tenant }), ...(summary.keyId === "" ? {} : { [gw.keyId]: summary.keyId }) };
+      : {
+          ...(summary.tenant === "" ? {} : { [gw.tenant]: summary.tenant }),
+          ...(summary.keyId === "" ? {} : { [gw.keyId]: summary.keyId }),
+        };
     for (const event of summary.trace.events) {
       switch (event.type) {
         case "attempt":
@@ -116,25 +149,44 @@ export class GatewayMetrics {
           this.#queueWait.record(event.waitedMs / 1000, { [gw.limiter]: event.limiter });
           break;
         case "retry":
-          this.#retries.add(1, { [gw.provider]: event.provider, [gen.requestModel]: event.model, [gw.reason]: event.reason });
+          this.#retries.add(1, {
+            [gw.provider]: event.provider,
+            [gen.requestModel]: event.model,
+            [gw.reason]: event.reason,
+          });
           break;
         case "fallback":
-          this.#fallbacks.add(1, { [gw.fromProvider]: event.fromProvider, [gw.toProvider]: event.toProvider, [gw.reason]: event.reason });
+          this.#fallbacks.add(1, {
+            [gw.fromProvider]: event.fromProvider,
+            [gw.toProvider]: event.toProvider,
+            [gw.reason]: event.reason,
+          });
           break;
         case "stream_continued":
-          this.#streamContinuations.add(1, { [gw.fromProvider]: event.fromProvider, [gw.toProvider]: event.toProvider, [gw.reason]: event.reason });
+          this.#streamContinuations.add(1, {
+            [gw.fromProvider]: event.fromProvider,
+            [gw.toProvider]: event.toProvider,
+            [gw.reason]: event.reason,
+          });
           break;
       }
     }
     const timing = requestTiming(summary);
-    const status: Attributes = { [ATTR_RPC_METHOD]: summary.rpc, [ATTR_RPC_STATUS_CODE]: grpcStatus.name(summary.code) };
+    const status: Attributes = {
+      [ATTR_RPC_METHOD]: summary.rpc,
+      [ATTR_RPC_STATUS_CODE]: grpcStatus.name(summary.code),
+    };
     this.#requests.add(1, summary.errorKind === undefined ? status : { ...status, [gw.errorKind]: summary.errorKind });
     this.#requestDuration.record(timing.totalMs / 1000, status);
     this.#addedLatency.record(timing.addedMs / 1000, { [ATTR_RPC_METHOD]: summary.rpc });
     const servedBy = summary.trace.servedBy;
-    const served: Attributes = servedBy === undefined ? {} : { [gw.provider]: servedBy.provider, [gw.servedModel]: servedBy.model };
+    const served: Attributes =
+      servedBy === undefined ? {} : { [gw.provider]: servedBy.provider, [gw.servedModel]: servedBy.model };
     if (timing.timeToFirstChunkMs !== undefined) {
-      this.#requestTimeToFirstChunk.record(timing.timeToFirstChunkMs / 1000, { [ATTR_RPC_METHOD]: summary.rpc, ...served });
+      this.#requestTimeToFirstChunk.record(timing.timeToFirstChunkMs / 1000, {
+        [ATTR_RPC_METHOD]: summary.rpc,
+        ...served,
+      });
     }
     if (summary.costMicros > 0n) this.#cost.add(Number(summary.costMicros), { ...served, ...tenant });
   }
@@ -142,9 +194,20 @@ export class GatewayMetrics {
   /** Registers the observable gauges; returns a function that unregisters them. */
   registerGauges(sources: GaugeSources): () => void {
     const removers: (() => void)[] = [];
-    const { queueDepth, circuitStates } = sources;
+    const { queueDepth, circuitStates, rateLimitStoreUp } = sources;
+    if (rateLimitStoreUp !== undefined) {
+      const gauge = this.meter.createObservableGauge("llm_gateway.rate_limit.store.up", {
+        description: "1 while rate-limit counters are shared as configured, 0 while Redis cannot be reached.",
+      });
+      const callback = (result: ObservableResult): void => result.observe(rateLimitStoreUp());
+      gauge.addCallback(callback);
+      removers.push(() => gauge.removeCallback(callback));
+    }
     if (queueDepth !== undefined) {
-      const gauge = this.meter.createObservableGauge("llm_gateway.queue.depth", { description: "Requests waiting in a rate-limit queue.", unit: "{request}" });
+      const gauge = this.meter.createObservableGauge("llm_gateway.queue.depth", {
+        description: "Requests waiting in a rate-limit queue.",
+        unit: "{request}",
+      });
       const callback = (result: ObservableResult): void => {
         for (const { limiter, depth } of queueDepth()) result.observe(depth, { [gw.limiter]: limiter });
       };
@@ -182,8 +245,12 @@ export class GatewayMetrics {
       attributes[ATTR_SERVER_PORT] = endpoint.port;
     }
     const duration = (attemptEnd(attempt, requestEnd) - attempt.startedAt) / 1000;
-    this.#operationDuration.record(duration, attempt.error === undefined ? attributes : { ...attributes, [ATTR_ERROR_TYPE]: attempt.error.kind });
-    if (attempt.stream && attempt.firstChunkAt !== undefined) this.#timeToFirstChunk.record((attempt.firstChunkAt - attempt.startedAt) / 1000, attributes);
+    this.#operationDuration.record(
+      duration,
+      attempt.error === undefined ? attributes : { ...attributes, [ATTR_ERROR_TYPE]: attempt.error.kind },
+    );
+    if (attempt.stream && attempt.firstChunkAt !== undefined)
+      this.#timeToFirstChunk.record((attempt.firstChunkAt - attempt.startedAt) / 1000, attributes);
     if (attempt.usage !== undefined) {
       this.#tokenUsage.record(attempt.usage.promptTokens, { ...attributes, ...tenant, [gen.tokenType]: "input" });
       this.#tokenUsage.record(attempt.usage.completionTokens, { ...attributes, ...tenant, [gen.tokenType]: "output" });

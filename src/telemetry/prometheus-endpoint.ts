@@ -40,10 +40,15 @@ export class PrometheusEndpoint {
       });
     });
     const address = server.address();
-    if (address === null || typeof address === "string") throw new Error("the Prometheus endpoint is not listening on a TCP port");
+    if (address === null || typeof address === "string")
+      throw new Error("the Prometheus endpoint is not listening on a TCP port");
     const { port } = address;
     const host = options.host === "0.0.0.0" || options.host === "::" ? "127.0.0.1" : options.host;
-    return new PrometheusEndpoint(reader, server, `http://${host.includes(":") ? `[${host}]` : host}:${port}${options.path}`);
+    return new PrometheusEndpoint(
+      reader,
+      server,
+      `http://${host.includes(":") ? `[${host}]` : host}:${port}${options.path}`,
+    );
   }
 
   /** Stops listening. */

@@ -15,7 +15,10 @@ const defaultHosts: Partial<Record<ProviderType, string>> = {
  * The endpoint of a configured provider: its `baseUrl`'s host and port, or the vendor's public API host when
  * none is configured. Undefined when neither is known.
  */
-export function providerEndpoint(provider: { type: ProviderType; baseUrl?: string | undefined }): ProviderEndpoint | undefined {
+export function providerEndpoint(provider: {
+  type: ProviderType;
+  baseUrl?: string | undefined;
+}): ProviderEndpoint | undefined {
   if (provider.baseUrl === undefined) {
     const host = defaultHosts[provider.type];
     return host === undefined ? undefined : { address: host, port: 443 };

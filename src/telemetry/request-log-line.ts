@@ -47,7 +47,9 @@ export function requestLogLine(summary: RequestSummary, spanContext: SpanContext
     latencyMs: round(timing.totalMs),
     providerMs: round(timing.providerMs),
     addedLatencyMs: round(timing.addedMs),
-    ...(timing.timeToFirstChunkMs === undefined ? {} : { timeToFirstChunkMs: round(timing.timeToFirstChunkMs), chunks: summary.chunks }),
+    ...(timing.timeToFirstChunkMs === undefined
+      ? {}
+      : { timeToFirstChunkMs: round(timing.timeToFirstChunkMs), chunks: summary.chunks }),
     attempts,
     retries: count("retry"),
     fallbacks: count("fallback"),

@@ -22,7 +22,12 @@ export interface RequestSpanOptions {
  * own (unless they have an `at`), so a wait is placed to end where the next attempt starts, and a retry or
  * fallback at the end of the attempt before it.
  */
-export function recordRequestSpans(tracer: Tracer, rpcSpan: Span, summary: RequestSummary, options: RequestSpanOptions): void {
+export function recordRequestSpans(
+  tracer: Tracer,
+  rpcSpan: Span,
+  summary: RequestSummary,
+  options: RequestSpanOptions,
+): void {
   rpcSpan.setAttributes(rpcAttributes(summary));
   const parent = trace.setSpan(ROOT_CONTEXT, rpcSpan);
   const { events } = summary.trace;
@@ -49,7 +54,11 @@ export function recordRequestSpans(tracer: Tracer, rpcSpan: Span, summary: Reque
         tracer
           .startSpan(
             `queue wait ${event.limiter}`,
-            { kind: SpanKind.INTERNAL, startTime: end - event.waitedMs, attributes: { [gw.limiter]: event.limiter, [gw.queueWaitMs]: event.waitedMs } },
+            {
+              kind: SpanKind.INTERNAL,
+              startTime: end - event.waitedMs,
+              attributes: { [gw.limiter]: event.limiter, [gw.queueWaitMs]: event.waitedMs },
+            },
             parent,
           )
           .end(end);
@@ -128,7 +137,8 @@ function rpcAttributes(summary: RequestSummary): Attributes {
   }
   if (summary.stream) {
     attributes[gw.chunks] = summary.chunks;
-    if (timing.timeToFirstChunkMs !== undefined) attributes[gen.responseTimeToFirstChunk] = timing.timeToFirstChunkMs / 1000;
+    if (timing.timeToFirstChunkMs !== undefined)
+      attributes[gen.responseTimeToFirstChunk] = timing.timeToFirstChunkMs / 1000;
   }
   return attributes;
 }
@@ -159,7 +169,11 @@ function contentJson(content: RequestContent | undefined): { input?: string; out
   if (content === undefined) return undefined;
   const text = (value: string): { type: "text"; content: string }[] => [{ type: "text", content: value }];
   return {
-    ...(content.input === undefined ? {} : { input: JSON.stringify(content.input.map((m) => ({ role: m.role, parts: text(m.content) }))) }),
-    ...(content.output === undefined ? {} : { output: JSON.stringify([{ role: "assistant", parts: text(content.output) }]) }),
+    ...(content.input === undefined
+      ? {}
+      : { input: JSON.stringify(content.input.map((m) => ({ role: m.role, parts: text(m.content) }))) }),
+    ...(content.output === undefined
+      ? {}
+      : { output: JSON.stringify([{ role: "assistant", parts: text(content.output) }]) }),
   };
 }

@@ -18,7 +18,10 @@ export function requestTiming(summary: RequestSummary): RequestTiming {
   const totalMs = Math.max(0, summary.endedAt - summary.startedAt);
   const intervals = summary.trace.events
     .filter((e): e is AttemptRecord => e.type === "attempt")
-    .map((a) => [Math.max(a.startedAt, summary.startedAt), Math.min(attemptEnd(a, summary.endedAt), summary.endedAt)] as const)
+    .map(
+      (a) =>
+        [Math.max(a.startedAt, summary.startedAt), Math.min(attemptEnd(a, summary.endedAt), summary.endedAt)] as const,
+    )
     .filter(([start, end]) => end > start)
     .sort((a, b) => a[0] - b[0]);
   let providerMs = 0;
@@ -32,7 +35,8 @@ export function requestTiming(summary: RequestSummary): RequestTiming {
     totalMs,
     providerMs,
     addedMs: Math.max(0, totalMs - providerMs),
-    timeToFirstChunkMs: summary.firstChunkAt === undefined ? undefined : Math.max(0, summary.firstChunkAt - summary.startedAt),
+    timeToFirstChunkMs:
+      summary.firstChunkAt === undefined ? undefined : Math.max(0, summary.firstChunkAt - summary.startedAt),
   };
 }
 

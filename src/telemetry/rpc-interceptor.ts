@@ -1,7 +1,22 @@
 import { Code, ConnectError, type Interceptor, type StreamRequest, type UnaryRequest } from "@connectrpc/connect";
-import { ROOT_CONTEXT, SpanKind, diag, SpanStatusCode, isSpanContextValid, type Span, type TextMapGetter, type Tracer, type UpDownCounter } from "@opentelemetry/api";
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  diag,
+  SpanStatusCode,
+  isSpanContextValid,
+  type Span,
+  type TextMapGetter,
+  type Tracer,
+  type UpDownCounter,
+} from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import { ATTR_ERROR_TYPE, ATTR_RPC_METHOD, ATTR_RPC_STATUS_CODE, ATTR_RPC_SYSTEM_NAME } from "@opentelemetry/semantic-conventions";
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_RPC_METHOD,
+  ATTR_RPC_STATUS_CODE,
+  ATTR_RPC_SYSTEM_NAME,
+} from "@opentelemetry/semantic-conventions";
 import { grpcStatus } from "./grpc-status.js";
 import { rpcSpanKey } from "./rpc-span-key.js";
 
@@ -69,7 +84,10 @@ function startRpcSpan(tracer: Tracer, request: UnaryRequest | StreamRequest, met
     method,
     {
       kind: SpanKind.SERVER,
-      attributes: { [ATTR_RPC_SYSTEM_NAME]: contentType.startsWith("application/grpc") ? "grpc" : "connectrpc", [ATTR_RPC_METHOD]: method },
+      attributes: {
+        [ATTR_RPC_SYSTEM_NAME]: contentType.startsWith("application/grpc") ? "grpc" : "connectrpc",
+        [ATTR_RPC_METHOD]: method,
+      },
     },
     parent,
   );

@@ -62,7 +62,10 @@ export class Telemetry {
     this.#metrics =
       meterProvider === undefined
         ? undefined
-        : new GatewayMetrics(meterProvider.getMeter(scope), { byTenant: options.config.metricsByTenant, endpoints: this.#endpoints });
+        : new GatewayMetrics(meterProvider.getMeter(scope), {
+            byTenant: options.config.metricsByTenant,
+            endpoints: this.#endpoints,
+          });
     this.interceptor = rpcInterceptor(this.#tracer, this.#metrics?.inFlight);
   }
 
@@ -71,7 +74,13 @@ export class Telemetry {
     const { config, env, logger } = options;
     if (logger !== undefined) {
       diag.setLogger(
-        { error: (m) => logger.error(`opentelemetry: ${m}`), warn: (m) => logger.warn(`opentelemetry: ${m}`), info: () => {}, debug: () => {}, verbose: () => {} },
+        {
+          error: (m) => logger.error(`opentelemetry: ${m}`),
+          warn: (m) => logger.warn(`opentelemetry: ${m}`),
+          info: () => {},
+          debug: () => {},
+          verbose: () => {},
+        },
         { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
       );
     }
@@ -84,7 +93,8 @@ export class Telemetry {
             sampler: traceSampler(env.sampler),
             spanProcessors: [new BatchSpanProcessor(otlpExporters.spans(env.traces))],
           });
-    const prometheus = config.prometheus.enabled || env.prometheus ? await PrometheusEndpoint.start(config.prometheus) : undefined;
+    const prometheus =
+      config.prometheus.enabled || env.prometheus ? await PrometheusEndpoint.start(config.prometheus) : undefined;
     const readers: IMetricReader[] = [];
     if (prometheus !== undefined) readers.push(prometheus.reader);
     if (env.metrics !== undefined) {
@@ -124,7 +134,10 @@ export class Telemetry {
   recordRequest(span: Span, summary: RequestSummary): void {
     try {
       if (this.#tracer !== undefined && span.isRecording()) {
-        recordRequestSpans(this.#tracer, span, summary, { recordContent: this.options.config.recordContent, endpoints: this.#endpoints });
+        recordRequestSpans(this.#tracer, span, summary, {
+          recordContent: this.options.config.recordContent,
+          endpoints: this.#endpoints,
+        });
       }
       this.#metrics?.recordRequest(summary);
       const logger = this.options.logger;
@@ -134,7 +147,9 @@ export class Telemetry {
         else logger.info(line, "request");
       }
     } catch (error) {
-      diag.error(`recording request ${summary.requestId} failed: ${error instanceof Error ? error.message : String(error)}`);
+      diag.error(
+        `recording request ${summary.requestId} failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
 

@@ -1,4 +1,10 @@
-import { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, TraceIdRatioBasedSampler, type Sampler } from "@opentelemetry/sdk-trace-base";
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  type Sampler,
+} from "@opentelemetry/sdk-trace-base";
 import type { TelemetryEnv } from "../config/telemetry-env.js";
 
 /** The sampler named by OTEL_TRACES_SAMPLER (and its OTEL_TRACES_SAMPLER_ARG ratio). */

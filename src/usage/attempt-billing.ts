@@ -15,7 +15,13 @@ export interface BillingInput {
 /** Error kinds after which the provider may have processed (and billed) the request it was sent. */
 const mayHaveBilled: ReadonlySet<string> = new Set(["timeout", "cancelled"]);
 
-const zero: TokenUsage = { promptTokens: 0, completionTokens: 0, totalTokens: 0, cachedPromptTokens: 0, cacheWriteTokens: 0 };
+const zero: TokenUsage = {
+  promptTokens: 0,
+  completionTokens: 0,
+  totalTokens: 0,
+  cachedPromptTokens: 0,
+  cacheWriteTokens: 0,
+};
 
 /**
  * How the ledger bills one attempt, from what the attempt recorder saw:
@@ -26,7 +32,10 @@ const zero: TokenUsage = { promptTokens: 0, completionTokens: 0, totalTokens: 0,
  * - a timeout or cancel (the provider may have started): the prompt estimate, marked estimated;
  * - any other failure (an HTTP error, a refusal before sending): not billed.
  */
-export function billAttempt({ record, promptEstimate, deliveredTokens }: BillingInput, prices: PriceTable): AttemptBill {
+export function billAttempt(
+  { record, promptEstimate, deliveredTokens }: BillingInput,
+  prices: PriceTable,
+): AttemptBill {
   const base = {
     provider: record.provider,
     model: record.model,
@@ -47,7 +56,8 @@ export function billAttempt({ record, promptEstimate, deliveredTokens }: Billing
   });
 
   if (record.usage !== undefined && record.usage.missing !== true) return priced(record.usage, false);
-  if (record.stream && (record.chunks > 0 || record.usage !== undefined)) return priced(estimate(deliveredTokens), true);
+  if (record.stream && (record.chunks > 0 || record.usage !== undefined))
+    return priced(estimate(deliveredTokens), true);
   if (record.usage !== undefined) return priced(zero, false, false);
   if (record.error !== undefined && mayHaveBilled.has(record.error.kind)) return priced(estimate(0), true);
   return { ...base, billed: false, usage: zero, costPicos: 0n, costUnknown: false, estimated: false };

@@ -1,5 +1,12 @@
 import { ProviderError } from "../providers/provider-error.js";
-import { budgetPeriods, formatMicros, periodAdjective, windowStart, type Budget, type BudgetPeriod } from "./budget-period.js";
+import {
+  budgetPeriods,
+  formatMicros,
+  periodAdjective,
+  windowStart,
+  type Budget,
+  type BudgetPeriod,
+} from "./budget-period.js";
 
 /** A budget that applies to a call: a key's or a tenant's. */
 export interface BudgetScope {
@@ -61,7 +68,8 @@ export interface BudgetBookOptions {
   onSpend?: (spend: BudgetSpend) => void;
 }
 
-const windowKey = (scope: string, period: BudgetPeriod, start: number): string => `${scope}\u0000${period}\u0000${start}`;
+const windowKey = (scope: string, period: BudgetPeriod, start: number): string =>
+  `${scope}\u0000${period}\u0000${start}`;
 
 /**
  * Spend and reservations of every key and tenant, in memory, checked and changed synchronously: a
@@ -97,12 +105,24 @@ export class BudgetBook {
    * Reserves `amount` micro-USD against every budget of `scopes` (all or none). Resolves with the hold, which
    * the call tops up before each further attempt and settles once at its end.
    */
-  async reserve(scopes: readonly BudgetScope[], amount: number, signal: AbortSignal, deadline: number | undefined): Promise<BudgetHold> {
+  async reserve(
+    scopes: readonly BudgetScope[],
+    amount: number,
+    signal: AbortSignal,
+    deadline: number | undefined,
+  ): Promise<BudgetHold> {
     const at = this.#now();
     const held: HeldWindow[] = scopes.flatMap((scope) =>
       scope.budget === undefined
         ? []
-        : [{ scope, budget: scope.budget, key: windowKey(scope.scope, scope.budget.period, windowStart(scope.budget.period, at)), windowStart: windowStart(scope.budget.period, at) }],
+        : [
+            {
+              scope,
+              budget: scope.budget,
+              key: windowKey(scope.scope, scope.budget.period, windowStart(scope.budget.period, at)),
+              windowStart: windowStart(scope.budget.period, at),
+            },
+          ],
     );
     const hold = new BudgetHold(this, scopes, held);
     await this.acquire(held, amount, signal, deadline);
@@ -115,7 +135,13 @@ export class BudgetBook {
    * caller holds there already (a top-up's own reservation): it cannot be released while the caller waits,
    * so a call whose spend plus both cannot fit is refused at once.
    */
-  acquire(held: readonly HeldWindow[], amount: number, signal: AbortSignal, deadline: number | undefined, alreadyHeld = 0): Promise<void> {
+  acquire(
+    held: readonly HeldWindow[],
+    amount: number,
+    signal: AbortSignal,
+    deadline: number | undefined,
+    alreadyHeld = 0,
+  ): Promise<void> {
     if (held.length === 0 || amount <= 0) return Promise.resolve();
     if (signal.aborted) return Promise.reject(cancelledWaiting());
     const refusal = this.#refusal(held, amount, alreadyHeld);
@@ -170,7 +196,12 @@ export class BudgetBook {
       for (const scope of hold.scopes) {
         if (scope.budget === undefined) continue;
         const start = windowStart(scope.budget.period, at);
-        this.options.onSpend?.({ scope, budget: scope.budget, windowStart: start, spentMicros: this.spent(scope.scope, scope.budget.period, at) });
+        this.options.onSpend?.({
+          scope,
+          budget: scope.budget,
+          windowStart: start,
+          spentMicros: this.spent(scope.scope, scope.budget.period, at),
+        });
       }
     }
     this.#wake();
@@ -213,7 +244,8 @@ export class BudgetBook {
 
   #exceeded(held: readonly HeldWindow[], amount: number, waited: boolean): ProviderError {
     const tightest = held.find((h) => !this.#fits([h], amount)) ?? held[0];
-    if (tightest === undefined) return new ProviderError({ kind: "budget_exceeded", provider: "", message: "budget exceeded" });
+    if (tightest === undefined)
+      return new ProviderError({ kind: "budget_exceeded", provider: "", message: "budget exceeded" });
     const { scope, budget } = tightest;
     const w = this.#windows.get(tightest.key);
     const spent = w?.spent ?? 0;

@@ -43,7 +43,13 @@ export interface AccountOutcome {
   servedBy: { provider: string; model: string } | undefined;
 }
 
-const noUsage = (): TokenUsage => ({ promptTokens: 0, completionTokens: 0, totalTokens: 0, cachedPromptTokens: 0, cacheWriteTokens: 0 });
+const noUsage = (): TokenUsage => ({
+  promptTokens: 0,
+  completionTokens: 0,
+  totalTokens: 0,
+  cachedPromptTokens: 0,
+  cacheWriteTokens: 0,
+});
 
 /**
  * The money side of one call, from its first reservation to its ledger record. The attempt recorder tells it
@@ -79,7 +85,12 @@ export class CallAccount {
   }
 
   /** Tops the budget hold up to what was billed so far plus the most an attempt on this target can cost. */
-  async beforeAttempt(providerType: ProviderType, model: string, maxTokens: number | undefined, extraPromptChars = 0): Promise<void> {
+  async beforeAttempt(
+    providerType: ProviderType,
+    model: string,
+    maxTokens: number | undefined,
+    extraPromptChars = 0,
+  ): Promise<void> {
     if (!this.budgeted) return;
     const billed = await this.cost();
     const prompt = this.promptTokens + Math.ceil((extraPromptChars * 2) / 7);
@@ -93,8 +104,15 @@ export class CallAccount {
   bill(record: AttemptRecord, deliveredText: string): void {
     if (this.#billed.has(record)) return;
     this.#billed.add(record);
-    const counted = deliveredText === "" ? Promise.resolve(0) : this.deps.countText(record.model, deliveredText).catch(() => Math.ceil((deliveredText.length * 2) / 7));
-    this.#bills.push(counted.then((deliveredTokens) => billAttempt({ record, promptEstimate: this.promptTokens, deliveredTokens }, this.deps.prices)));
+    const counted =
+      deliveredText === ""
+        ? Promise.resolve(0)
+        : this.deps.countText(record.model, deliveredText).catch(() => Math.ceil((deliveredText.length * 2) / 7));
+    this.#bills.push(
+      counted.then((deliveredTokens) =>
+        billAttempt({ record, promptEstimate: this.promptTokens, deliveredTokens }, this.deps.prices),
+      ),
+    );
   }
 
   /** The sum of the billed attempts so far, rounded half up to micro-USD once. */

@@ -80,8 +80,21 @@ export class CostControl {
     if (caller.key === undefined) return [];
     const { key } = caller;
     return [
-      { scope: `key:${key.id}`, kind: "key", tenant: key.tenant, keyId: key.id, label: `key ${key.id} ("${key.name}")`, budget: key.budget },
-      { scope: `tenant:${key.tenant}`, kind: "tenant", tenant: key.tenant, label: `tenant ${key.tenant}`, budget: this.options.tenantBudget(key.tenant) },
+      {
+        scope: `key:${key.id}`,
+        kind: "key",
+        tenant: key.tenant,
+        keyId: key.id,
+        label: `key ${key.id} ("${key.name}")`,
+        budget: key.budget,
+      },
+      {
+        scope: `tenant:${key.tenant}`,
+        kind: "tenant",
+        tenant: key.tenant,
+        label: `tenant ${key.tenant}`,
+        budget: this.options.tenantBudget(key.tenant),
+      },
     ];
   }
 
@@ -100,8 +113,11 @@ export class CostControl {
     const first = route.targets[0];
     const requested = "maxTokens" in billable.request ? billable.request.maxTokens : undefined;
     const allowance =
-      billable.operation === "embeddings" ? 0 : (requested ?? (first ? this.options.defaultMaxTokens.get(first.provider) : undefined) ?? 4096);
-    const maxTokens = billable.operation !== "embeddings" && requested === undefined && budgeted ? allowance : requested;
+      billable.operation === "embeddings"
+        ? 0
+        : (requested ?? (first ? this.options.defaultMaxTokens.get(first.provider) : undefined) ?? 4096);
+    const maxTokens =
+      billable.operation !== "embeddings" && requested === undefined && budgeted ? allowance : requested;
     const promptTokens = await this.#estimate(billable, first?.model ?? route.name, maxTokens);
     let mostPicos = 0n;
     if (budgeted) {
@@ -112,7 +128,11 @@ export class CostControl {
     }
     const hold = await book.reserve(scopes, Number((mostPicos + 999_999n) / 1_000_000n), signal, deadline);
     const account = new CallAccount(
-      { prices, countText: (model, text) => this.options.estimator.text(model, text), record: (r) => this.options.record(r) },
+      {
+        prices,
+        countText: (model, text) => this.options.estimator.text(model, text),
+        record: (r) => this.options.record(r),
+      },
       { ...identity, operation: billable.operation, keyId: caller.keyId, tenant: caller.tenant },
       hold,
       promptTokens,

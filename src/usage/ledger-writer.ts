@@ -148,7 +148,13 @@ export class LedgerWriter {
     }
     if (failed.length < batch.length) {
       for (const record of failed) {
-        this.options.logger?.error({ err: error, record: JSON.stringify(record, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)) }, "usage ledger refused a record; dropped");
+        this.options.logger?.error(
+          {
+            err: error,
+            record: JSON.stringify(record, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)),
+          },
+          "usage ledger refused a record; dropped",
+        );
       }
       return;
     }

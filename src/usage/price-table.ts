@@ -65,7 +65,10 @@ export class PriceTable {
     const written = BigInt(usage.cacheWriteTokens);
     const fresh = BigInt(Math.max(0, usage.promptTokens - usage.cachedPromptTokens - usage.cacheWriteTokens));
     const picos =
-      fresh * price.input + cached * price.cachedInput + written * price.cacheWrite + BigInt(usage.completionTokens) * price.output;
+      fresh * price.input +
+      cached * price.cachedInput +
+      written * price.cacheWrite +
+      BigInt(usage.completionTokens) * price.output;
     return { picos, micros: (picos + 500_000n) / 1_000_000n, known: true };
   }
 
@@ -106,7 +109,12 @@ function snapshotPrice(prices: ReadonlyMap<string, TokenPrice>, model: string): 
   return base === model ? undefined : prices.get(base);
 }
 
-function toTokenPrice(price: { input: number; output?: number | null; cachedInput?: number; cacheWrite?: number }): TokenPrice {
+function toTokenPrice(price: {
+  input: number;
+  output?: number | null;
+  cachedInput?: number;
+  cacheWrite?: number;
+}): TokenPrice {
   const input = picosPerToken(price.input);
   return {
     input,

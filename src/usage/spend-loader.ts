@@ -29,7 +29,12 @@ export function loadSpend(db: UsageDatabase, at: number = Date.now()): SpendDelt
 }
 
 function recoverTail(db: UsageDatabase): void {
-  const checkpoint = (db.prepare(`SELECT request_rowid AS rowid FROM spend_checkpoint WHERE id = 1`).get() as { rowid: number } | undefined)?.rowid ?? 0;
+  const checkpoint =
+    (
+      db.prepare(`SELECT request_rowid AS rowid FROM spend_checkpoint WHERE id = 1`).get() as
+        | { rowid: number }
+        | undefined
+    )?.rowid ?? 0;
   const tail = db
     .prepare(`SELECT rowid, key_id, tenant, ended_at, cost_micros FROM requests WHERE rowid > ? ORDER BY rowid`)
     .all(checkpoint) as TailRow[];
@@ -53,7 +58,7 @@ function recoverTail(db: UsageDatabase): void {
      ON CONFLICT (scope, period, window_start) DO UPDATE SET spent_micros = spent_micros + excluded.spent_micros`,
   );
   for (const s of spend.values()) add.run(s.scope, s.period, s.windowStart, s.micros);
-  db.prepare(`INSERT INTO spend_checkpoint (id, request_rowid) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET request_rowid = excluded.request_rowid`).run(
-    last.rowid,
-  );
+  db.prepare(
+    `INSERT INTO spend_checkpoint (id, request_rowid) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET request_rowid = excluded.request_rowid`,
+  ).run(last.rowid);
 }

@@ -126,7 +126,12 @@ describe("KeyRegistry with a KeyStore", () => {
     const path = tempDbPath();
     const registry = new KeyRegistry(new KeyStore(openDb(path)), () => 42);
     const { key, secret } = registry.create(
-      newKey({ models: ["gpt-4o", "claude-sonnet-4"], budget: { limitMicros: 2_500_000, period: "month" }, requestsPerMinute: 60, tokensPerMinute: 9_000 }),
+      newKey({
+        models: ["gpt-4o", "claude-sonnet-4"],
+        budget: { limitMicros: 2_500_000, period: "month" },
+        requestsPerMinute: 60,
+        tokensPerMinute: 9_000,
+      }),
     );
     open[0]?.close();
     const again = new KeyRegistry(new KeyStore(openDb(path)));

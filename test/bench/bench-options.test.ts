@@ -8,12 +8,31 @@ describe("parseBenchOptions", () => {
     expect(options.durationS).toBe(5);
     expect(options.concurrencies).toEqual([1, 16, 64]);
     expect(options.openStreams).toEqual([1, 100, 1000, 5000]);
-    expect([...options.suites]).toEqual(["unary", "stream", "embed", "scaling", "prompt", "startup", "tracing", "cost"]);
+    expect([...options.suites]).toEqual([
+      "unary",
+      "stream",
+      "embed",
+      "scaling",
+      "prompt",
+      "startup",
+      "tracing",
+      "cost",
+    ]);
     expect(options.outDir).toBe("bench/results");
   });
 
   it("makes --quick short and lets explicit options win", () => {
-    const options = parseBenchOptions(["--quick", "--duration", "2", "--only", "unary,stream", "--streams", "10,20", "--repeat", "3"]);
+    const options = parseBenchOptions([
+      "--quick",
+      "--duration",
+      "2",
+      "--only",
+      "unary,stream",
+      "--streams",
+      "10,20",
+      "--repeat",
+      "3",
+    ]);
     expect(options.durationS).toBe(2);
     expect(options.warmupS).toBeLessThan(1);
     expect([...options.suites]).toEqual(["unary", "stream"]);

@@ -21,7 +21,13 @@ function finiteFigures(measured: Measured, id: string): void {
   expect(Number.isFinite(measured.throughput), id).toBe(true);
   expect(measured.ops, id).toBeGreaterThan(0);
   expect(measured.errors, `${id}: failed calls`).toBe(0);
-  for (const value of [measured.latencyMs.p50, measured.latencyMs.p90, measured.latencyMs.p99, measured.cpuMsPerOp, measured.rssMb]) {
+  for (const value of [
+    measured.latencyMs.p50,
+    measured.latencyMs.p90,
+    measured.latencyMs.p99,
+    measured.cpuMsPerOp,
+    measured.rssMb,
+  ]) {
     expect(Number.isFinite(value) && value >= 0, id).toBe(true);
   }
 }
@@ -81,7 +87,16 @@ describe("npm run bench -- --quick", () => {
     expect([...suites].sort()).toEqual(["embed", "prompt", "scaling", "stream", "tracing", "unary"]);
     for (const scenario of report.scenarios) wellFormed(scenario);
     const ids = report.scenarios.map((s) => s.id);
-    expect(ids).toEqual(expect.arrayContaining(["unary/connect-json/c1", "unary/grpc/c16", "stream/grpc/c1/first", "embed/connect-json/c16", "prompt/1048576", "scaling/streams/100"]));
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        "unary/connect-json/c1",
+        "unary/grpc/c16",
+        "stream/grpc/c1/first",
+        "embed/connect-json/c16",
+        "prompt/1048576",
+        "scaling/streams/100",
+      ]),
+    );
     expect(report.startup?.spawnToFirstAnswerMs).toBeGreaterThan(0);
     expect(report.startup?.idleRssMb).toBeGreaterThan(0);
     expect(report.targets.length).toBeGreaterThanOrEqual(10);
@@ -114,7 +129,9 @@ describe("npm run bench -- --quick", () => {
     if (report.cost !== undefined) costWellFormed(report.cost);
     expect(report.cost).toBeDefined();
     expect(stdout).toContain("GetUsage at 20,000 rows");
-    const checks = report.targets.filter((t) => t.target.includes("µs CPU per request") || t.target.startsWith("GetUsage"));
+    const checks = report.targets.filter(
+      (t) => t.target.includes("µs CPU per request") || t.target.startsWith("GetUsage"),
+    );
     expect(checks).toHaveLength(2);
     expect(checks[1]?.met).toBeUndefined();
   }, 300_000);

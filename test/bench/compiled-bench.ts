@@ -24,10 +24,15 @@ export async function compileBench(): Promise<CompiledBench> {
   const outDir = mkdtempSync(join(cache, "bench-smoke-"));
   const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
   await new Promise<void>((done, fail) => {
-    execFile(process.execPath, [tsc, "-p", join(root, "tsconfig.build.json"), "--noCheck", "--outDir", outDir], { cwd: root }, (error, stdout) => {
-      if (error) fail(new Error(`tsc failed: ${stdout}`));
-      else done();
-    });
+    execFile(
+      process.execPath,
+      [tsc, "-p", join(root, "tsconfig.build.json"), "--noCheck", "--outDir", outDir],
+      { cwd: root },
+      (error, stdout) => {
+        if (error) fail(new Error(`tsc failed: ${stdout}`));
+        else done();
+      },
+    );
   });
   return { runScript: join(outDir, "bench", "run.js"), remove: () => rmSync(outDir, { recursive: true, force: true }) };
 }
@@ -42,8 +47,13 @@ export interface BenchRun {
 /** Runs the compiled benchmark with `args` and waits for it to end. */
 export function runBench(runScript: string, args: string[], timeoutMs: number): Promise<BenchRun> {
   return new Promise((done) => {
-    execFile(process.execPath, [runScript, ...args], { cwd: root, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      done({ code: error === null ? 0 : typeof error.code === "number" ? error.code : null, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [runScript, ...args],
+      { cwd: root, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        done({ code: error === null ? 0 : typeof error.code === "number" ? error.code : null, stdout, stderr });
+      },
+    );
   });
 }

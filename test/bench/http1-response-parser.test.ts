@@ -24,8 +24,9 @@ function feed(parser: Http1ResponseParser, text: string, size: number): void {
   for (let at = 0; at < bytes.length; at += size) parser.push(bytes.subarray(at, at + size));
 }
 
-const lengthResponse = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"ok\":true}";
-const chunkedResponse = "HTTP/1.1 503 Service Unavailable\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+const lengthResponse = 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"ok":true}';
+const chunkedResponse =
+  "HTTP/1.1 503 Service Unavailable\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
 const emptyResponse = "HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n";
 
 describe("Http1ResponseParser", () => {

@@ -20,7 +20,10 @@ describe("parseDollars", () => {
     expect(() => parseDollars(text)).toThrow(/more than 6 decimals/);
   });
 
-  it.each(["1e3", "-1", "+1", "", ".5", "5.", "1,000", "abc", "0x10", "Infinity", "NaN", "1 000"])("rejects %j: not a dollar amount", (text) => {
-    expect(() => parseDollars(text)).toThrow(/not a dollar amount/);
-  });
+  it.each(["1e3", "-1", "+1", "", ".5", "5.", "1,000", "abc", "0x10", "Infinity", "NaN", "1 000"])(
+    "rejects %j: not a dollar amount",
+    (text) => {
+      expect(() => parseDollars(text)).toThrow(/not a dollar amount/);
+    },
+  );
 });

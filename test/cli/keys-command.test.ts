@@ -19,7 +19,10 @@ afterAll(async () => {
 });
 
 /** Runs `llm-gateway keys ...` against the harness gateway (unless `--url` is given) and captures its output. */
-async function keys(args: string[], env: NodeJS.ProcessEnv = { LLM_GATEWAY_ADMIN_KEY: adminKey }): Promise<{ code: number; out: string; err: string }> {
+async function keys(
+  args: string[],
+  env: NodeJS.ProcessEnv = { LLM_GATEWAY_ADMIN_KEY: adminKey },
+): Promise<{ code: number; out: string; err: string }> {
   let out = "";
   let err = "";
   const argv = args.includes("--url") || args.length === 0 ? args : [...args, "--url", h.gateway.url];
@@ -36,13 +39,26 @@ function rowOf(table: string, first: string): string[] | undefined {
 }
 
 const chat = (secret: string) =>
-  h.grpc.chat({ model: models.openai, messages: [{ role: Role.USER, content: "hi" }] }, { headers: { authorization: `Bearer ${secret}` } });
+  h.grpc.chat(
+    { model: models.openai, messages: [{ role: Role.USER, content: "hi" }] },
+    { headers: { authorization: `Bearer ${secret}` } },
+  );
 
 const today = (): string => new Date().toISOString().slice(0, 10);
 
 describe("llm-gateway keys", () => {
   it("creates a key with a dollar budget, prints its secret once, and the secret works", async () => {
-    const { code, out, err } = await keys(["create", "--tenant", "acme", "--name", "billing", "--models", "gpt-4o, claude-sonnet", "--budget", "25"]);
+    const { code, out, err } = await keys([
+      "create",
+      "--tenant",
+      "acme",
+      "--name",
+      "billing",
+      "--models",
+      "gpt-4o, claude-sonnet",
+      "--budget",
+      "25",
+    ]);
     expect(err).toBe("");
     expect(code).toBe(0);
     const id = /^Created key (\S+)$/m.exec(out)?.[1];
@@ -57,7 +73,12 @@ describe("llm-gateway keys", () => {
     expect(out).toContain("The secret is shown only once");
 
     const stored = (await h.admin.listKeys({ tenant: "acme" }, bearer)).keys.find((k) => k.id === id);
-    expect(stored).toMatchObject({ tenant: "acme", name: "billing", models: ["gpt-4o", "claude-sonnet"], budget: { limitMicros: 25_000_000n, period: BudgetPeriod.MONTH } });
+    expect(stored).toMatchObject({
+      tenant: "acme",
+      name: "billing",
+      models: ["gpt-4o", "claude-sonnet"],
+      budget: { limitMicros: 25_000_000n, period: BudgetPeriod.MONTH },
+    });
     expect(secret?.startsWith(stored?.secretPrefix ?? "?")).toBe(true);
 
     const response = await chat(secret ?? "");
@@ -65,12 +86,36 @@ describe("llm-gateway keys", () => {
   });
 
   it("sends budgets as exact micro-dollars with the period asked for, and per-key rate limits", async () => {
-    const daily = await keys(["create", "--tenant", "exact", "--name", "daily", "--budget", "0.000001", "--period", "day", "--rpm", "60", "--tpm", "1000"]);
+    const daily = await keys([
+      "create",
+      "--tenant",
+      "exact",
+      "--name",
+      "daily",
+      "--budget",
+      "0.000001",
+      "--period",
+      "day",
+      "--rpm",
+      "60",
+      "--tpm",
+      "1000",
+    ]);
     expect(daily.code).toBe(0);
     expect(daily.out).toMatch(/^ {2}budget: +\$0\.000001\/day$/m);
     expect(daily.out).toMatch(/^ {2}requests\/min: +60$/m);
     expect(daily.out).toMatch(/^ {2}tokens\/min: +1000$/m);
-    const total = await keys(["create", "--tenant", "exact", "--name", "total", "--budget", "$1234.5", "--period", "total"]);
+    const total = await keys([
+      "create",
+      "--tenant",
+      "exact",
+      "--name",
+      "total",
+      "--budget",
+      "$1234.5",
+      "--period",
+      "total",
+    ]);
     expect(total.code).toBe(0);
     expect(total.out).toMatch(/^ {2}budget: +\$1234\.50 total$/m);
     const none = await keys(["create", "--tenant", "exact", "--name", "unlimited"]);
@@ -78,8 +123,15 @@ describe("llm-gateway keys", () => {
     expect(none.out).toMatch(/^ {2}models: +\* \(every model\)$/m);
 
     const listed = (await h.admin.listKeys({ tenant: "exact" }, bearer)).keys;
-    expect(listed.find((k) => k.name === "daily")).toMatchObject({ budget: { limitMicros: 1n, period: BudgetPeriod.DAY }, requestsPerMinute: 60, tokensPerMinute: 1000 });
-    expect(listed.find((k) => k.name === "total")?.budget).toMatchObject({ limitMicros: 1_234_500_000n, period: BudgetPeriod.TOTAL });
+    expect(listed.find((k) => k.name === "daily")).toMatchObject({
+      budget: { limitMicros: 1n, period: BudgetPeriod.DAY },
+      requestsPerMinute: 60,
+      tokensPerMinute: 1000,
+    });
+    expect(listed.find((k) => k.name === "total")?.budget).toMatchObject({
+      limitMicros: 1_234_500_000n,
+      period: BudgetPeriod.TOTAL,
+    });
     expect(listed.find((k) => k.name === "unlimited")?.budget).toBeUndefined();
   });
 
@@ -103,7 +155,17 @@ describe("llm-gateway keys", () => {
   });
 
   it("lists keys in a table with budget, spend and status, and revokes them", async () => {
-    const created = await keys(["create", "--tenant", "listco", "--name", "svc", "--models", "gpt-4o", "--budget", "25.5"]);
+    const created = await keys([
+      "create",
+      "--tenant",
+      "listco",
+      "--name",
+      "svc",
+      "--models",
+      "gpt-4o",
+      "--budget",
+      "25.5",
+    ]);
     const id = /^Created key (\S+)$/m.exec(created.out)?.[1] ?? "?";
     const secret = /^ {2}secret: +(\S+)$/m.exec(created.out)?.[1] ?? "?";
     await keys(["create", "--tenant", "listco", "--name", "other"]);
@@ -113,11 +175,32 @@ describe("llm-gateway keys", () => {
 
     const list = await keys(["list", "--tenant", "listco"]);
     expect(list.code).toBe(0);
-    expect(list.out.split("\n")[0]?.trim().split(/\s{2,}/)).toEqual(["ID", "TENANT", "NAME", "PREFIX", "MODELS", "BUDGET", "SPENT", "STATUS", "CREATED"]);
-    const prefix = (await h.admin.listKeys({ tenant: "listco" }, bearer)).keys.find((k) => k.id === id)?.secretPrefix ?? "?";
-    expect(rowOf(list.out, id)).toEqual([id, "listco", "svc", prefix, "gpt-4o", "$25.50/month", formatMicros(spent), "active", today()]);
+    expect(
+      list.out
+        .split("\n")[0]
+        ?.trim()
+        .split(/\s{2,}/),
+    ).toEqual(["ID", "TENANT", "NAME", "PREFIX", "MODELS", "BUDGET", "SPENT", "STATUS", "CREATED"]);
+    const prefix =
+      (await h.admin.listKeys({ tenant: "listco" }, bearer)).keys.find((k) => k.id === id)?.secretPrefix ?? "?";
+    expect(rowOf(list.out, id)).toEqual([
+      id,
+      "listco",
+      "svc",
+      prefix,
+      "gpt-4o",
+      "$25.50/month",
+      formatMicros(spent),
+      "active",
+      today(),
+    ]);
     const other = list.out.split("\n").find((line) => line.includes(" other "));
-    expect(other?.trim().split(/\s{2,}/).slice(4)).toEqual(["*", "-", "$0.00", "active", today()]);
+    expect(
+      other
+        ?.trim()
+        .split(/\s{2,}/)
+        .slice(4),
+    ).toEqual(["*", "-", "$0.00", "active", today()]);
     expect(list.out).not.toContain("acme");
 
     const revoked = await keys(["revoke", id]);
@@ -157,7 +240,15 @@ describe("llm-gateway keys", () => {
   });
 
   it("prints usage for unknown commands and flags (exit 2) and for --help (exit 0)", async () => {
-    for (const args of [[], ["rotate"], ["list", "--bogus"], ["revoke"], ["revoke", "a", "b"], ["create", "--name", "n"], ["list", "--url", "ftp://x"]]) {
+    for (const args of [
+      [],
+      ["rotate"],
+      ["list", "--bogus"],
+      ["revoke"],
+      ["revoke", "a", "b"],
+      ["create", "--name", "n"],
+      ["list", "--url", "ftp://x"],
+    ]) {
       const { code, out, err } = await keys(args);
       expect({ args, code, out }).toEqual({ args, code: 2, out: "" });
       expect(err).toContain("usage:\n  llm-gateway keys create");

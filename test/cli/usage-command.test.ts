@@ -17,13 +17,24 @@ afterAll(async () => {
   await h.close();
 });
 
-type Run = (argv: readonly string[], io: { print: (t: string) => void; printError: (t: string) => void; env: NodeJS.ProcessEnv }) => Promise<number>;
+type Run = (
+  argv: readonly string[],
+  io: { print: (t: string) => void; printError: (t: string) => void; env: NodeJS.ProcessEnv },
+) => Promise<number>;
 
 /** Runs a CLI command against the harness gateway and captures its output. */
-async function cli(run: Run, args: string[], env: NodeJS.ProcessEnv = { LLM_GATEWAY_ADMIN_KEY: adminKey }): Promise<{ code: number; out: string; err: string }> {
+async function cli(
+  run: Run,
+  args: string[],
+  env: NodeJS.ProcessEnv = { LLM_GATEWAY_ADMIN_KEY: adminKey },
+): Promise<{ code: number; out: string; err: string }> {
   let out = "";
   let err = "";
-  const code = await run([...args, "--url", h.gateway.url], { print: (t) => (out += t), printError: (t) => (err += t), env });
+  const code = await run([...args, "--url", h.gateway.url], {
+    print: (t) => (out += t),
+    printError: (t) => (err += t),
+    env,
+  });
   return { code, out, err };
 }
 const usage = (args: string[], env?: NodeJS.ProcessEnv) => cli(runUsageCommand, args, env);
@@ -36,7 +47,10 @@ async function createKey(tenant: string): Promise<{ id: string; secret: string }
 }
 
 const chat = (secret: string, model: string = models.openai) =>
-  h.grpc.chat({ model, messages: [{ role: Role.USER, content: "hi" }] }, { headers: { authorization: `Bearer ${secret}` } });
+  h.grpc.chat(
+    { model, messages: [{ role: Role.USER, content: "hi" }] },
+    { headers: { authorization: `Bearer ${secret}` } },
+  );
 
 /** The table's lines split into cells (columns are separated by two or more spaces). */
 const cellsOf = (table: string): string[][] =>
@@ -57,7 +71,15 @@ describe("llm-gateway usage", () => {
     expect(code).toBe(0);
     expect(cellsOf(out)).toEqual([
       ["KEY", "REQUESTS", "FAILED", "PROMPT TOKENS", "COMPLETION TOKENS", "CACHED", "COST"],
-      [id, "1", "0", String(response.usage?.promptTokens), String(response.usage?.completionTokens), "0", formatMicros(cost)],
+      [
+        id,
+        "1",
+        "0",
+        String(response.usage?.promptTokens),
+        String(response.usage?.completionTokens),
+        "0",
+        formatMicros(cost),
+      ],
     ]);
     expect(out).not.toContain("TOTAL");
   });
@@ -65,7 +87,11 @@ describe("llm-gateway usage", () => {
   it("groups by several dimensions, adds a TOTAL line, and filters by key", async () => {
     const a = await createKey("usage-two");
     const b = await createKey("usage-two");
-    const answers = [await chat(a.secret), await chat(b.secret, models.anthropic), await chat(b.secret, models.anthropic)];
+    const answers = [
+      await chat(a.secret),
+      await chat(b.secret, models.anthropic),
+      await chat(b.secret, models.anthropic),
+    ];
     const costs = answers.map((r) => r.usage?.costMicros ?? 0n);
     const prompt = answers.map((r) => r.usage?.promptTokens ?? 0);
 
@@ -75,8 +101,28 @@ describe("llm-gateway usage", () => {
     expect(lines[0]).toMatch(/^Usage from \d{4}-\d{2}-\d{2}T[\d:.]+Z to now$/);
     const rows = cellsOf(lines.slice(1).join("\n"));
     const day = new Date().toISOString().slice(0, 10);
-    expect(rows[0]).toEqual(["KEY", "MODEL", "DAY (UTC)", "REQUESTS", "FAILED", "PROMPT TOKENS", "COMPLETION TOKENS", "CACHED", "COST"]);
-    expect(rows.find((r) => r[0] === a.id)).toEqual([a.id, models.openai, day, "1", "0", String(prompt[0]), expect.any(String), "0", formatMicros(costs[0] ?? 0n)]);
+    expect(rows[0]).toEqual([
+      "KEY",
+      "MODEL",
+      "DAY (UTC)",
+      "REQUESTS",
+      "FAILED",
+      "PROMPT TOKENS",
+      "COMPLETION TOKENS",
+      "CACHED",
+      "COST",
+    ]);
+    expect(rows.find((r) => r[0] === a.id)).toEqual([
+      a.id,
+      models.openai,
+      day,
+      "1",
+      "0",
+      String(prompt[0]),
+      expect.any(String),
+      "0",
+      formatMicros(costs[0] ?? 0n),
+    ]);
     expect(rows.find((r) => r[0] === b.id)?.slice(0, 5)).toEqual([b.id, models.anthropic, day, "2", "0"]);
     expect(rows.find((r) => r[0] === b.id)?.[8]).toBe(formatMicros((costs[1] ?? 0n) + (costs[2] ?? 0n)));
     expect(rows.at(-2)?.every((cell) => /^-+$/.test(cell))).toBe(true);
@@ -86,8 +132,27 @@ describe("llm-gateway usage", () => {
     expect(total?.at(-1)).toBe(formatMicros(costs.reduce((x, y) => x + y, 0n)));
 
     const onlyB = await usage(["--by", "model", "--key", b.id]);
-    expect(cellsOf(onlyB.out).slice(1)).toEqual([[models.anthropic, "2", "0", expect.any(String), expect.any(String), "0", formatMicros((costs[1] ?? 0n) + (costs[2] ?? 0n))]]);
-    const byProvider = await usage(["--by", "provider", "--tenant", "usage-two", "--model", models.anthropic, "--provider", "claude"]);
+    expect(cellsOf(onlyB.out).slice(1)).toEqual([
+      [
+        models.anthropic,
+        "2",
+        "0",
+        expect.any(String),
+        expect.any(String),
+        "0",
+        formatMicros((costs[1] ?? 0n) + (costs[2] ?? 0n)),
+      ],
+    ]);
+    const byProvider = await usage([
+      "--by",
+      "provider",
+      "--tenant",
+      "usage-two",
+      "--model",
+      models.anthropic,
+      "--provider",
+      "claude",
+    ]);
     expect(cellsOf(byProvider.out)[1]?.slice(0, 2)).toEqual(["claude", "2"]);
   });
 
@@ -97,10 +162,30 @@ describe("llm-gateway usage", () => {
     const totals = await usage(["--tenant", "usage-three"]);
     expect(cellsOf(totals.out)).toEqual([
       ["REQUESTS", "FAILED", "PROMPT TOKENS", "COMPLETION TOKENS", "CACHED", "COST"],
-      ["1", "0", String(response.usage?.promptTokens), String(response.usage?.completionTokens), "0", formatMicros(response.usage?.costMicros ?? -1n)],
+      [
+        "1",
+        "0",
+        String(response.usage?.promptTokens),
+        String(response.usage?.completionTokens),
+        "0",
+        formatMicros(response.usage?.costMicros ?? -1n),
+      ],
     ]);
-    const past = await usage(["--by", "key", "--tenant", "usage-three", "--since", "2000-01-01", "--until", "2000-01-02T00:00"]);
-    expect(past).toEqual({ code: 0, err: "", out: "Usage from 2000-01-01T00:00:00.000Z to 2000-01-02T00:00:00.000Z\nNo usage matches.\n" });
+    const past = await usage([
+      "--by",
+      "key",
+      "--tenant",
+      "usage-three",
+      "--since",
+      "2000-01-01",
+      "--until",
+      "2000-01-02T00:00",
+    ]);
+    expect(past).toEqual({
+      code: 0,
+      err: "",
+      out: "Usage from 2000-01-01T00:00:00.000Z to 2000-01-02T00:00:00.000Z\nNo usage matches.\n",
+    });
   });
 
   it("refuses to run without LLM_GATEWAY_ADMIN_KEY (exit 2) and reports a wrong one as unauthenticated (exit 1)", async () => {
@@ -151,7 +236,10 @@ describe("parseTimePoint", () => {
   ])("reads %s", (text, ms) => {
     expect(parseTimePoint(text, now)).toBe(ms);
   });
-  it.each(["7", "7y", "-7d", "2025-02-29", "2025-13-01", "2025-06-01T24:00", "June 1", "1717200000000"])("rejects %s", (text) => {
-    expect(() => parseTimePoint(text, now)).toThrow(RangeError);
-  });
+  it.each(["7", "7y", "-7d", "2025-02-29", "2025-13-01", "2025-06-01T24:00", "June 1", "1717200000000"])(
+    "rejects %s",
+    (text) => {
+      expect(() => parseTimePoint(text, now)).toThrow(RangeError);
+    },
+  );
 });

@@ -11,7 +11,12 @@ describe("telemetryEnv", () => {
 
   it("derives both signal URLs from OTEL_EXPORTER_OTLP_ENDPOINT, protobuf by default", () => {
     const env = telemetryEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://jaeger:4318/" });
-    expect(env.traces).toEqual({ url: "http://jaeger:4318/v1/traces", protocol: "http/protobuf", headers: {}, timeoutMs: 10_000 });
+    expect(env.traces).toEqual({
+      url: "http://jaeger:4318/v1/traces",
+      protocol: "http/protobuf",
+      headers: {},
+      timeoutMs: 10_000,
+    });
     expect(env.metrics?.url).toBe("http://jaeger:4318/v1/metrics");
   });
 
@@ -31,18 +36,30 @@ describe("telemetryEnv", () => {
       headers: { "x-tenant": "b", authorization: "Basic abc" },
       timeoutMs: 2500,
     });
-    expect(env.metrics).toMatchObject({ url: "http://collector:4318/v1/metrics", protocol: "http/protobuf", headers: { "x-tenant": "a" } });
+    expect(env.metrics).toMatchObject({
+      url: "http://collector:4318/v1/metrics",
+      protocol: "http/protobuf",
+      headers: { "x-tenant": "a" },
+    });
   });
 
   it("honours OTEL_TRACES_EXPORTER=none, OTEL_METRICS_EXPORTER and OTEL_SDK_DISABLED", () => {
     const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318" };
-    expect(telemetryEnv({ ...endpoint, OTEL_TRACES_EXPORTER: "none" })).toMatchObject({ traces: undefined, metrics: { url: "http://collector:4318/v1/metrics" } });
-    expect(telemetryEnv({ ...endpoint, OTEL_METRICS_EXPORTER: "prometheus" })).toMatchObject({ metrics: undefined, prometheus: true });
-    expect(telemetryEnv({ ...endpoint, OTEL_SDK_DISABLED: "true", OTEL_METRICS_EXPORTER: "prometheus" })).toMatchObject({
+    expect(telemetryEnv({ ...endpoint, OTEL_TRACES_EXPORTER: "none" })).toMatchObject({
       traces: undefined,
-      metrics: undefined,
-      prometheus: false,
+      metrics: { url: "http://collector:4318/v1/metrics" },
     });
+    expect(telemetryEnv({ ...endpoint, OTEL_METRICS_EXPORTER: "prometheus" })).toMatchObject({
+      metrics: undefined,
+      prometheus: true,
+    });
+    expect(telemetryEnv({ ...endpoint, OTEL_SDK_DISABLED: "true", OTEL_METRICS_EXPORTER: "prometheus" })).toMatchObject(
+      {
+        traces: undefined,
+        metrics: undefined,
+        prometheus: false,
+      },
+    );
   });
 
   it("reads the service name, resource attributes, sampler and export interval", () => {
@@ -58,7 +75,9 @@ describe("telemetryEnv", () => {
       sampler: { name: "parentbased_traceidratio", ratio: 0.25 },
       metricExportIntervalMs: 15_000,
     });
-    expect(telemetryEnv({ OTEL_SERVICE_NAME: "gw", OTEL_RESOURCE_ATTRIBUTES: "service.name=other" }).serviceName).toBe("gw");
+    expect(telemetryEnv({ OTEL_SERVICE_NAME: "gw", OTEL_RESOURCE_ATTRIBUTES: "service.name=other" }).serviceName).toBe(
+      "gw",
+    );
   });
 
   it("rejects what it cannot honour, naming each variable", () => {

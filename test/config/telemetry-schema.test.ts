@@ -14,6 +14,9 @@ describe("telemetrySchema", () => {
     expect(telemetrySchema.safeParse({ sampling: 1 }).success).toBe(false);
     expect(telemetrySchema.safeParse({ prometheus: { port: 70_000 } }).success).toBe(false);
     expect(telemetrySchema.safeParse({ prometheus: { path: "metrics" } }).success).toBe(false);
-    expect(telemetrySchema.parse({ prometheus: { enabled: true, port: 0 } }).prometheus).toMatchObject({ enabled: true, port: 0 });
+    expect(telemetrySchema.parse({ prometheus: { enabled: true, port: 0 } }).prometheus).toMatchObject({
+      enabled: true,
+      port: 0,
+    });
   });
 });

@@ -32,22 +32,43 @@ describe("Anthropic messages", () => {
       content: [{ type: "text", text: "Echo: Hello, world" }],
       stop_reason: "end_turn",
       stop_sequence: null,
-      usage: { input_tokens: 5 + 4 + 5 + 5 + 3, output_tokens: 3, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+      usage: {
+        input_tokens: 5 + 4 + 5 + 5 + 3,
+        output_tokens: 3,
+        cache_creation_input_tokens: 0,
+        cache_read_input_tokens: 0,
+      },
     });
     expect(message.id).toMatch(/^msg_01/);
-    expect(emulator.records[0]?.request).toMatchObject({ api: "anthropic", operation: "messages", model: "claude-sonnet-4-5" });
+    expect(emulator.records[0]?.request).toMatchObject({
+      api: "anthropic",
+      operation: "messages",
+      model: "claude-sonnet-4-5",
+    });
   });
 
   it("stops at max_tokens and at stop sequences", async () => {
-    const cut = await client.messages.create({ model: "c", max_tokens: 2, messages: [{ role: "user", content: "one two three" }] });
-    expect(cut).toMatchObject({ content: [{ text: "Echo: one" }], stop_reason: "max_tokens", usage: { output_tokens: 2 } });
+    const cut = await client.messages.create({
+      model: "c",
+      max_tokens: 2,
+      messages: [{ role: "user", content: "one two three" }],
+    });
+    expect(cut).toMatchObject({
+      content: [{ text: "Echo: one" }],
+      stop_reason: "max_tokens",
+      usage: { output_tokens: 2 },
+    });
     const stopped = await client.messages.create({
       model: "c",
       max_tokens: 50,
       stop_sequences: ["three"],
       messages: [{ role: "user", content: "one two three" }],
     });
-    expect(stopped).toMatchObject({ content: [{ text: "Echo: one two " }], stop_reason: "stop_sequence", stop_sequence: "three" });
+    expect(stopped).toMatchObject({
+      content: [{ text: "Echo: one two " }],
+      stop_reason: "stop_sequence",
+      stop_sequence: "three",
+    });
   });
 
   it("refuses a prompt over the context window", async () => {
@@ -56,7 +77,10 @@ describe("Anthropic messages", () => {
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(Anthropic.BadRequestError);
     if (!(error instanceof Anthropic.BadRequestError)) return;
-    expect(error.error).toMatchObject({ type: "error", error: { type: "invalid_request_error", message: "prompt is too long: 36 tokens > 30 maximum" } });
+    expect(error.error).toMatchObject({
+      type: "error",
+      error: { type: "invalid_request_error", message: "prompt is too long: 36 tokens > 30 maximum" },
+    });
     expect(error.requestID).toMatch(/^req_011C/);
   });
 
@@ -64,7 +88,13 @@ describe("Anthropic messages", () => {
     ["a first assistant message", { max_tokens: 5, messages: [{ role: "assistant", content: "x" }] }, "first message"],
     [
       "consecutive user messages",
-      { max_tokens: 5, messages: [{ role: "user", content: "x" }, { role: "user", content: "y" }] },
+      {
+        max_tokens: 5,
+        messages: [
+          { role: "user", content: "x" },
+          { role: "user", content: "y" },
+        ],
+      },
       'found multiple "user" roles in a row',
     ],
     ["a system role message", { max_tokens: 5, messages: [{ role: "system", content: "x" }] }, "messages.0.role"],
@@ -84,7 +114,9 @@ describe("Anthropic messages", () => {
   it("requires anthropic-version and x-api-key", async () => {
     const noVersion = await post(`${emulator.url}/v1/messages`, {}, { "x-api-key": "k" });
     expect(noVersion.status).toBe(400);
-    expect(await noVersion.json()).toMatchObject({ error: { type: "invalid_request_error", message: "anthropic-version: header is required" } });
+    expect(await noVersion.json()).toMatchObject({
+      error: { type: "invalid_request_error", message: "anthropic-version: header is required" },
+    });
     const noKey = await post(`${emulator.url}/v1/messages`, {}, { "anthropic-version": "2023-06-01" });
     expect(noKey.status).toBe(401);
     expect(await noKey.json()).toMatchObject({ type: "error", error: { type: "authentication_error" } });
@@ -115,13 +147,26 @@ describe("Anthropic streams", () => {
     for (const frame of frames) expect(frameJson(frame).type).toBe(frame.event);
     expect(frames[2]?.data).toBe('{"type": "ping"}');
     expect(frameJson(frames[0])).toMatchObject({
-      message: { type: "message", role: "assistant", content: [], stop_reason: null, usage: { input_tokens: 8, output_tokens: 1 } },
+      message: {
+        type: "message",
+        role: "assistant",
+        content: [],
+        stop_reason: null,
+        usage: { input_tokens: 8, output_tokens: 1 },
+      },
     });
-    expect(frameJson(frames[1])).toEqual({ type: "content_block_start", index: 0, content_block: { type: "text", text: "" } });
+    expect(frameJson(frames[1])).toEqual({
+      type: "content_block_start",
+      index: 0,
+      content_block: { type: "text", text: "" },
+    });
     expect(frames.slice(3, 6).map((frame) => frameJson(frame).delta)).toEqual(
       ["Echo:", " Hello,", " world"].map((text) => ({ type: "text_delta", text })),
     );
-    expect(frameJson(frames[7])).toMatchObject({ delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: 3 } });
+    expect(frameJson(frames[7])).toMatchObject({
+      delta: { stop_reason: "end_turn", stop_sequence: null },
+      usage: { output_tokens: 3 },
+    });
     expect(emulator.records[0]).toMatchObject({ status: 200, chunksSent: 3 });
   });
 
@@ -146,7 +191,11 @@ describe("Anthropic models", () => {
   it("lists models in Anthropic's format when the request carries anthropic-version", async () => {
     const page = await client.models.list();
     expect(page.data.length).toBeGreaterThan(0);
-    expect(page.data[0]).toMatchObject({ type: "model", id: expect.stringMatching(/^claude-/), display_name: expect.any(String) });
+    expect(page.data[0]).toMatchObject({
+      type: "model",
+      id: expect.stringMatching(/^claude-/),
+      display_name: expect.any(String),
+    });
     expect(emulator.records[0]?.request).toMatchObject({ api: "anthropic", operation: "models" });
   });
 });

@@ -25,8 +25,15 @@ describe("echoAnswer with a prefill", () => {
   });
 
   it("applies max tokens and stop sequences to the new text only", () => {
-    expect(echoAnswer("a b c d", 1, [], "Echo: a")).toMatchObject({ text: " b", finish: "length", completionTokens: 1 });
-    expect(echoAnswer("a b c d", undefined, ["a"], "Echo: a")).toMatchObject({ text: " b c d", stopSequence: undefined });
+    expect(echoAnswer("a b c d", 1, [], "Echo: a")).toMatchObject({
+      text: " b",
+      finish: "length",
+      completionTokens: 1,
+    });
+    expect(echoAnswer("a b c d", undefined, ["a"], "Echo: a")).toMatchObject({
+      text: " b c d",
+      stopSequence: undefined,
+    });
   });
 
   it("answers the whole echo when the prefill is not its beginning", () => {
@@ -60,12 +67,22 @@ describe("Anthropic assistant prefill", () => {
 
   it("refuses a prefill that ends in whitespace, as the real API does", async () => {
     const error = await client.messages
-      .create({ model: "c", max_tokens: 5, messages: [{ role: "user", content: "a b" }, { role: "assistant", content: "Echo: " }] })
+      .create({
+        model: "c",
+        max_tokens: 5,
+        messages: [
+          { role: "user", content: "a b" },
+          { role: "assistant", content: "Echo: " },
+        ],
+      })
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(Anthropic.BadRequestError);
     if (!(error instanceof Anthropic.BadRequestError)) return;
     expect(error.error).toMatchObject({
-      error: { type: "invalid_request_error", message: "messages: final assistant content cannot end with trailing whitespace" },
+      error: {
+        type: "invalid_request_error",
+        message: "messages: final assistant content cannot end with trailing whitespace",
+      },
     });
   });
 });

@@ -8,14 +8,23 @@ let client: AzureOpenAI;
 
 beforeAll(async () => {
   emulator = await startEmulator({ apiKey: "azure-test-key" });
-  client = new AzureOpenAI({ apiKey: "azure-test-key", endpoint: emulator.url, apiVersion: "2024-10-21", deployment: "chat-deploy", maxRetries: 0 });
+  client = new AzureOpenAI({
+    apiKey: "azure-test-key",
+    endpoint: emulator.url,
+    apiVersion: "2024-10-21",
+    deployment: "chat-deploy",
+    maxRetries: 0,
+  });
 });
 afterAll(() => emulator.close());
 beforeEach(() => emulator.reset());
 
 describe("Azure OpenAI chat", () => {
   it("answers through the SDK with the deployment as model and the api-key header", async () => {
-    const completion = await client.chat.completions.create({ model: "ignored", messages: [{ role: "user", content: "Hello, world" }] });
+    const completion = await client.chat.completions.create({
+      model: "ignored",
+      messages: [{ role: "user", content: "Hello, world" }],
+    });
     expect(completion.model).toBe("chat-deploy");
     expect(completion.choices[0]?.message.content).toBe("Echo: Hello, world");
     expect(completion.usage).toMatchObject({ prompt_tokens: 8, completion_tokens: 3 });
@@ -26,7 +35,11 @@ describe("Azure OpenAI chat", () => {
   });
 
   it("carries prompt_filter_results, content_filter_results and Azure's headers", async () => {
-    const response = await post(`${emulator.url}${azurePath("gpt-4o", "chat/completions")}`, { messages: [{ role: "user", content: "Hi" }] }, azureHeaders);
+    const response = await post(
+      `${emulator.url}${azurePath("gpt-4o", "chat/completions")}`,
+      { messages: [{ role: "user", content: "Hi" }] },
+      azureHeaders,
+    );
     expect(response.status).toBe(200);
     expect(response.headers.get("apim-request-id")).toMatch(/^[0-9a-f-]{36}$/);
     expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
@@ -35,8 +48,21 @@ describe("Azure OpenAI chat", () => {
     const body: unknown = await response.json();
     expect(body).toMatchObject({
       model: "gpt-4o",
-      prompt_filter_results: [{ prompt_index: 0, content_filter_results: { hate: { filtered: false, severity: "safe" }, jailbreak: { detected: false } } }],
-      choices: [{ finish_reason: "stop", content_filter_results: { sexual: { filtered: false, severity: "safe" }, protected_material_text: { detected: false } } }],
+      prompt_filter_results: [
+        {
+          prompt_index: 0,
+          content_filter_results: { hate: { filtered: false, severity: "safe" }, jailbreak: { detected: false } },
+        },
+      ],
+      choices: [
+        {
+          finish_reason: "stop",
+          content_filter_results: {
+            sexual: { filtered: false, severity: "safe" },
+            protected_material_text: { detected: false },
+          },
+        },
+      ],
     });
   });
 
@@ -49,9 +75,21 @@ describe("Azure OpenAI chat", () => {
     const frames = sseFrames(await response.text());
     expect(frames.at(-1)?.data).toBe("[DONE]");
     const chunks = frames.slice(0, -1).map(frameJson);
-    expect(chunks[0]).toMatchObject({ choices: [], id: "", model: "", object: "", created: 0, prompt_filter_results: [{ prompt_index: 0 }] });
-    expect(chunks[1]).toMatchObject({ model: "dep", choices: [{ delta: { role: "assistant", content: "" }, content_filter_results: {} }] });
-    expect(chunks[2]).toMatchObject({ choices: [{ delta: { content: "Echo:" }, content_filter_results: { hate: { filtered: false } } }] });
+    expect(chunks[0]).toMatchObject({
+      choices: [],
+      id: "",
+      model: "",
+      object: "",
+      created: 0,
+      prompt_filter_results: [{ prompt_index: 0 }],
+    });
+    expect(chunks[1]).toMatchObject({
+      model: "dep",
+      choices: [{ delta: { role: "assistant", content: "" }, content_filter_results: {} }],
+    });
+    expect(chunks[2]).toMatchObject({
+      choices: [{ delta: { content: "Echo:" }, content_filter_results: { hate: { filtered: false } } }],
+    });
     expect(chunks.at(-2)).toMatchObject({ choices: [{ finish_reason: "stop", content_filter_results: {} }] });
     expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { prompt_tokens: 8, completion_tokens: 3 } });
   });
@@ -62,12 +100,17 @@ describe("Azure OpenAI chat", () => {
       { headers: { "x-emulator-fault": "code=content_filter" } },
     );
     expect(completion.choices[0]?.finish_reason).toBe("content_filter");
-    expect(completion.choices[0]).toMatchObject({ content_filter_results: { sexual: { filtered: true, severity: "high" } } });
+    expect(completion.choices[0]).toMatchObject({
+      content_filter_results: { sexual: { filtered: true, severity: "high" } },
+    });
   });
 
   it("answers the content filter 400 with innererror", async () => {
     const error = await client.chat.completions
-      .create({ model: "x", messages: [{ role: "user", content: "Hi" }] }, { headers: { "x-emulator-fault": "status=400;code=content_filter" } })
+      .create(
+        { model: "x", messages: [{ role: "user", content: "Hi" }] },
+        { headers: { "x-emulator-fault": "status=400;code=content_filter" } },
+      )
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     if (!(error instanceof OpenAI.BadRequestError)) return;
@@ -75,7 +118,10 @@ describe("Azure OpenAI chat", () => {
     expect(error.error).toMatchObject({
       param: "prompt",
       status: 400,
-      innererror: { code: "ResponsibleAIPolicyViolation", content_filter_result: { sexual: { filtered: true, severity: "high" } } },
+      innererror: {
+        code: "ResponsibleAIPolicyViolation",
+        content_filter_result: { sexual: { filtered: true, severity: "high" } },
+      },
     });
   });
 });
@@ -84,11 +130,19 @@ describe("Azure OpenAI completions and embeddings", () => {
   it("answers legacy completions with filter annotations", async () => {
     const completion = await client.completions.create({ model: "x", prompt: "a b" });
     expect(completion.model).toBe("chat-deploy");
-    expect(completion.choices[0]).toMatchObject({ text: "Echo: a b", content_filter_results: { hate: { filtered: false } } });
+    expect(completion.choices[0]).toMatchObject({
+      text: "Echo: a b",
+      content_filter_results: { hate: { filtered: false } },
+    });
   });
 
   it("answers embeddings (base64 by default through the SDK)", async () => {
-    const embeddings = new AzureOpenAI({ apiKey: "azure-test-key", endpoint: emulator.url, apiVersion: "2024-10-21", maxRetries: 0 });
+    const embeddings = new AzureOpenAI({
+      apiKey: "azure-test-key",
+      endpoint: emulator.url,
+      apiVersion: "2024-10-21",
+      maxRetries: 0,
+    });
     const response = await embeddings.embeddings.create({ model: "embed-deploy", input: "one two", dimensions: 4 });
     expect(response.model).toBe("embed-deploy");
     expect(response.data[0]?.embedding).toHaveLength(4);
@@ -103,7 +157,13 @@ describe("Azure OpenAI models", () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({
       object: "list",
-      data: expect.arrayContaining([expect.objectContaining({ id: "text-embedding-3-small", status: "succeeded", capabilities: expect.objectContaining({ embeddings: true }) })]),
+      data: expect.arrayContaining([
+        expect.objectContaining({
+          id: "text-embedding-3-small",
+          status: "succeeded",
+          capabilities: expect.objectContaining({ embeddings: true }),
+        }),
+      ]),
     });
     expect(emulator.records[0]?.request).toMatchObject({ api: "azure", operation: "models" });
   });
@@ -111,17 +171,29 @@ describe("Azure OpenAI models", () => {
 
 describe("Azure OpenAI gatekeeping", () => {
   it("answers 404 Resource not found without api-version", async () => {
-    const response = await post(`${emulator.url}/openai/deployments/dep/chat/completions`, { messages: [] }, azureHeaders);
+    const response = await post(
+      `${emulator.url}/openai/deployments/dep/chat/completions`,
+      { messages: [] },
+      azureHeaders,
+    );
     expect(response.status).toBe(404);
     expect(await response.json()).toEqual({ error: { code: "404", message: "Resource not found" } });
   });
 
   it("answers 401 with Azure's body for a wrong or missing key, and accepts a Bearer token", async () => {
-    const wrong = await post(`${emulator.url}${azurePath("dep", "chat/completions")}`, { messages: [] }, { "api-key": "nope" });
+    const wrong = await post(
+      `${emulator.url}${azurePath("dep", "chat/completions")}`,
+      { messages: [] },
+      { "api-key": "nope" },
+    );
     expect(wrong.status).toBe(401);
-    expect(await wrong.json()).toEqual({ error: { code: "401", message: expect.stringContaining("Access denied due to invalid subscription key") } });
+    expect(await wrong.json()).toEqual({
+      error: { code: "401", message: expect.stringContaining("Access denied due to invalid subscription key") },
+    });
     const missing = await post(`${emulator.url}${azurePath("dep", "chat/completions")}`, { messages: [] }, {});
-    expect(await missing.json()).toMatchObject({ error: { code: "401", message: expect.stringContaining("missing subscription key") } });
+    expect(await missing.json()).toMatchObject({
+      error: { code: "401", message: expect.stringContaining("missing subscription key") },
+    });
     const bearer = await post(
       `${emulator.url}${azurePath("dep", "chat/completions")}`,
       { messages: [{ role: "user", content: "x" }] },
@@ -131,7 +203,11 @@ describe("Azure OpenAI gatekeeping", () => {
   });
 
   it("answers 404 for an unknown Azure path", async () => {
-    const response = await post(`${emulator.url}/openai/deployments/dep/images/edits?api-version=2024-10-21`, {}, azureHeaders);
+    const response = await post(
+      `${emulator.url}/openai/deployments/dep/images/edits?api-version=2024-10-21`,
+      {},
+      azureHeaders,
+    );
     expect(response.status).toBe(404);
     expect(await response.json()).toEqual({ error: { code: "404", message: "Resource not found" } });
   });

@@ -13,7 +13,11 @@ describe("echoAnswer", () => {
   });
 
   it("cuts to max tokens with finish length", () => {
-    expect(echoAnswer("Hello, world", 2, [])).toMatchObject({ text: "Echo: Hello,", completionTokens: 2, finish: "length" });
+    expect(echoAnswer("Hello, world", 2, [])).toMatchObject({
+      text: "Echo: Hello,",
+      completionTokens: 2,
+      finish: "length",
+    });
     expect(echoAnswer("Hello, world", 3, [])).toMatchObject({ text: "Echo: Hello, world", finish: "stop" });
   });
 
@@ -24,10 +28,17 @@ describe("echoAnswer", () => {
       finish: "stop",
       stopSequence: "two",
     });
-    expect(echoAnswer("one two", undefined, ["", "absent"])).toMatchObject({ text: "Echo: one two", stopSequence: undefined });
+    expect(echoAnswer("one two", undefined, ["", "absent"])).toMatchObject({
+      text: "Echo: one two",
+      stopSequence: undefined,
+    });
   });
 
   it("prefers the length limit when it is reached before the stop sequence", () => {
-    expect(echoAnswer("a b c d", 2, ["d"])).toMatchObject({ text: "Echo: a", finish: "length", stopSequence: undefined });
+    expect(echoAnswer("a b c d", 2, ["d"])).toMatchObject({
+      text: "Echo: a",
+      finish: "length",
+      stopSequence: undefined,
+    });
   });
 });

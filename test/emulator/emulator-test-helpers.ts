@@ -9,7 +9,8 @@ export interface SseFrame {
 /** Splits an SSE body into frames, checking the framing: every frame ends with a blank line. */
 export function sseFrames(text: string): SseFrame[] {
   if (text === "") return [];
-  if (!text.endsWith("\n\n")) throw new Error(`SSE body does not end with a blank line: ${JSON.stringify(text.slice(-40))}`);
+  if (!text.endsWith("\n\n"))
+    throw new Error(`SSE body does not end with a blank line: ${JSON.stringify(text.slice(-40))}`);
   return text
     .slice(0, -2)
     .split("\n\n")
@@ -34,7 +35,12 @@ export function frameJson(frame: SseFrame | undefined): Record<string, unknown> 
 }
 
 /** POSTs JSON (or a raw string) and returns the response. */
-export function post(url: string, body: unknown, headers: Record<string, string>, signal?: AbortSignal): Promise<Response> {
+export function post(
+  url: string,
+  body: unknown,
+  headers: Record<string, string>,
+  signal?: AbortSignal,
+): Promise<Response> {
   return fetch(url, {
     method: "POST",
     headers: { "content-type": "application/json", ...headers },

@@ -12,7 +12,10 @@ describe("startEmulator", () => {
       expect(emulator.port).toBeGreaterThan(0);
       expect(emulator.url).toBe(`http://127.0.0.1:${emulator.port}`);
       const client = new OpenAI({ apiKey: "any-key", baseURL: `${emulator.url}/v1`, maxRetries: 0 });
-      const completion = await client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "x" }] });
+      const completion = await client.chat.completions.create({
+        model: "gpt-4o",
+        messages: [{ role: "user", content: "x" }],
+      });
       expect(completion.choices[0]?.message.content).toBe("Echo: x");
     } finally {
       await emulator.close();
@@ -36,7 +39,12 @@ describe("startEmulator", () => {
     const emulator = await startEmulator({ chunkDelayMs: 60_000 });
     try {
       const controller = new AbortController();
-      const response = await post(`${emulator.url}/v1/chat/completions`, { ...chatBody, stream: true }, openAiHeaders, controller.signal);
+      const response = await post(
+        `${emulator.url}/v1/chat/completions`,
+        { ...chatBody, stream: true },
+        openAiHeaders,
+        controller.signal,
+      );
       await readUntil(response, (text) => text.includes('"content":"Echo:"'));
       expect(emulator.records[0]?.chunksSent).toBe(1);
       controller.abort();
@@ -48,7 +56,8 @@ describe("startEmulator", () => {
   it("keeps at most maxRecords records, dropping the oldest", async () => {
     const emulator = await startEmulator({ maxRecords: 2 });
     try {
-      for (const model of ["m1", "m2", "m3"]) await post(`${emulator.url}/v1/chat/completions`, { ...chatBody, model }, openAiHeaders);
+      for (const model of ["m1", "m2", "m3"])
+        await post(`${emulator.url}/v1/chat/completions`, { ...chatBody, model }, openAiHeaders);
       expect(emulator.records.map((record) => record.request.model)).toEqual(["m2", "m3"]);
       emulator.reset();
       expect(emulator.records).toHaveLength(0);
@@ -60,7 +69,10 @@ describe("startEmulator", () => {
   it("close() ends hung requests and idle connections", async () => {
     const emulator = await startEmulator();
     await post(`${emulator.url}/v1/chat/completions`, chatBody, openAiHeaders).then((response) => response.text());
-    const hung = post(`${emulator.url}/v1/chat/completions`, chatBody, { ...openAiHeaders, "x-emulator-fault": "hang" }).catch((caught: unknown) => caught);
+    const hung = post(`${emulator.url}/v1/chat/completions`, chatBody, {
+      ...openAiHeaders,
+      "x-emulator-fault": "hang",
+    }).catch((caught: unknown) => caught);
     await until(() => emulator.records.length === 2);
     await emulator.close();
     expect(await hung).toBeInstanceOf(Error);

@@ -20,7 +20,10 @@ function openAiChat(fault: string): Promise<Response> {
   return post(`${emulator.url}/v1/chat/completions`, chatBody, { ...openAiHeaders, "x-emulator-fault": fault });
 }
 function azureChat(fault: string): Promise<Response> {
-  return post(`${emulator.url}${azurePath("my-deploy", "chat/completions")}`, chatBody, { ...azureHeaders, "x-emulator-fault": fault });
+  return post(`${emulator.url}${azurePath("my-deploy", "chat/completions")}`, chatBody, {
+    ...azureHeaders,
+    "x-emulator-fault": fault,
+  });
 }
 function anthropicMessages(fault: string): Promise<Response> {
   return post(`${emulator.url}/v1/messages`, messagesBody, { ...anthropicHeaders, "x-emulator-fault": fault });
@@ -59,14 +62,21 @@ describe("injected error statuses: OpenAI", () => {
     const context = await openAiChat("code=context_length_exceeded");
     expect(context.status).toBe(400);
     expect(await context.json()).toMatchObject({
-      error: { code: "context_length_exceeded", param: "messages", message: expect.stringContaining("maximum context length") },
+      error: {
+        code: "context_length_exceeded",
+        param: "messages",
+        message: expect.stringContaining("maximum context length"),
+      },
     });
   });
 
   it("surfaces through the SDK as its typed errors with the request id", async () => {
     const client = new OpenAI({ apiKey: "sk-test-key", baseURL: `${emulator.url}/v1`, maxRetries: 0 });
     const error = await client.chat.completions
-      .create({ model: "gpt-4o", messages: [{ role: "user", content: "Hi" }] }, { headers: { "x-emulator-fault": "status=429;retry-after=1" } })
+      .create(
+        { model: "gpt-4o", messages: [{ role: "user", content: "Hi" }] },
+        { headers: { "x-emulator-fault": "status=429;retry-after=1" } },
+      )
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
     if (!(error instanceof OpenAI.RateLimitError)) return;
@@ -95,7 +105,9 @@ describe("injected error statuses: Azure", () => {
     const body: unknown = await response.json();
     const code = azureCodes[status];
     if (code === undefined) {
-      expect(body).toEqual({ error: { message: expect.any(String), type: expect.any(String), param: null, code: null } });
+      expect(body).toEqual({
+        error: { message: expect.any(String), type: expect.any(String), param: null, code: null },
+      });
     } else {
       expect(body).toEqual({ error: { code, message: expect.any(String) } });
     }
@@ -104,7 +116,9 @@ describe("injected error statuses: Azure", () => {
   it("names the operation and api-version in a 429", async () => {
     const response = await azureChat("status=429");
     expect(await response.json()).toMatchObject({
-      error: { message: expect.stringContaining("ChatCompletions_Create Operation under Azure OpenAI API version 2024-10-21") },
+      error: {
+        message: expect.stringContaining("ChatCompletions_Create Operation under Azure OpenAI API version 2024-10-21"),
+      },
     });
   });
 });
@@ -128,20 +142,31 @@ describe("injected error statuses: Anthropic", () => {
     const requestId = response.headers.get("request-id");
     expect(requestId).toMatch(/^req_011C/);
     expect(response.headers.get("anthropic-ratelimit-requests-reset")).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-    expect(response.headers.get("x-should-retry")).toBe(status === 408 || status === 429 || status >= 500 ? "true" : null);
-    expect(await response.json()).toEqual({ type: "error", error: { type: types[status], message: expect.any(String) }, request_id: requestId });
+    expect(response.headers.get("x-should-retry")).toBe(
+      status === 408 || status === 429 || status >= 500 ? "true" : null,
+    );
+    expect(await response.json()).toEqual({
+      type: "error",
+      error: { type: types[status], message: expect.any(String) },
+      request_id: requestId,
+    });
   });
 
   it("renders the context length code as prompt is too long", async () => {
     const response = await anthropicMessages("code=context_length_exceeded");
     expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ error: { type: "invalid_request_error", message: "prompt is too long: 128001 tokens > 128000 maximum" } });
+    expect(await response.json()).toMatchObject({
+      error: { type: "invalid_request_error", message: "prompt is too long: 128001 tokens > 128000 maximum" },
+    });
   });
 
   it("surfaces a 529 through the SDK as overloaded_error", async () => {
     const client = new Anthropic({ apiKey: "sk-ant-test", baseURL: emulator.url, maxRetries: 0 });
     const error = await client.messages
-      .create({ model: "c", max_tokens: 5, messages: [{ role: "user", content: "Hi" }] }, { headers: { "x-emulator-fault": "status=529" } })
+      .create(
+        { model: "c", max_tokens: 5, messages: [{ role: "user", content: "Hi" }] },
+        { headers: { "x-emulator-fault": "status=529" } },
+      )
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(Anthropic.APIError);
     if (!(error instanceof Anthropic.APIError)) return;

@@ -34,14 +34,26 @@ describe("OpenAI chat completions", () => {
       logprobs: null,
       finish_reason: "stop",
     });
-    expect(completion.usage).toMatchObject({ prompt_tokens: 6 + 5 + 4 + 5 + 3, completion_tokens: 3, total_tokens: 26 });
+    expect(completion.usage).toMatchObject({
+      prompt_tokens: 6 + 5 + 4 + 5 + 3,
+      completion_tokens: 3,
+      total_tokens: 26,
+    });
     expect(completion.usage?.prompt_tokens_details).toEqual({ cached_tokens: 0, audio_tokens: 0 });
   });
 
   it("counts array content by its text parts", async () => {
     const completion = await client.chat.completions.create({
       model: "gpt-4o",
-      messages: [{ role: "user", content: [{ type: "text", text: "one two" }, { type: "text", text: "three" }] }],
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "one two" },
+            { type: "text", text: "three" },
+          ],
+        },
+      ],
     });
     expect(completion.choices[0]?.message.content).toBe("Echo: one two\nthree");
     expect(completion.usage?.prompt_tokens).toBe(3 + 3 + 3);
@@ -81,14 +93,21 @@ describe("OpenAI chat completions", () => {
     if (!(error instanceof OpenAI.BadRequestError)) return;
     expect(error.code).toBe("context_length_exceeded");
     expect(error.param).toBe("messages");
-    expect(error.message).toContain("This model's maximum context length is 40 tokens. However, your messages resulted in 46 tokens.");
+    expect(error.message).toContain(
+      "This model's maximum context length is 40 tokens. However, your messages resulted in 46 tokens.",
+    );
   });
 
   it("validates like the API does", async () => {
     const empty = await post(`${emulator.url}/v1/chat/completions`, { model: "gpt-4o", messages: [] }, openAiHeaders);
     expect(empty.status).toBe(400);
     expect(await empty.json()).toEqual({
-      error: { message: "[] is too short - 'messages'", type: "invalid_request_error", param: "messages", code: "empty_array" },
+      error: {
+        message: "[] is too short - 'messages'",
+        type: "invalid_request_error",
+        param: "messages",
+        code: "empty_array",
+      },
     });
     const zero = await post(
       `${emulator.url}/v1/chat/completions`,
@@ -96,7 +115,11 @@ describe("OpenAI chat completions", () => {
       openAiHeaders,
     );
     expect(await zero.json()).toMatchObject({ error: { param: "max_tokens", code: "integer_below_min_value" } });
-    const role = await post(`${emulator.url}/v1/chat/completions`, { model: "gpt-4o", messages: [{ role: "robot", content: "x" }] }, openAiHeaders);
+    const role = await post(
+      `${emulator.url}/v1/chat/completions`,
+      { model: "gpt-4o", messages: [{ role: "robot", content: "x" }] },
+      openAiHeaders,
+    );
     expect(await role.json()).toMatchObject({ error: { param: "messages[0].role", code: "invalid_value" } });
   });
 
@@ -116,7 +139,12 @@ describe("OpenAI chat streams", () => {
   it("streams a role chunk, one chunk per token, a finish chunk, usage, then [DONE]", async () => {
     const response = await post(
       `${emulator.url}/v1/chat/completions`,
-      { model: "gpt-4o", stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: "Hello, world" }] },
+      {
+        model: "gpt-4o",
+        stream: true,
+        stream_options: { include_usage: true },
+        messages: [{ role: "user", content: "Hello, world" }],
+      },
       openAiHeaders,
     );
     expect(response.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
@@ -128,14 +156,21 @@ describe("OpenAI chat streams", () => {
     const id = chunks[0]?.id;
     for (const chunk of chunks) expect(chunk).toMatchObject({ id, object: "chat.completion.chunk", model: "gpt-4o" });
     expect(chunks[0]).toMatchObject({
-      choices: [{ index: 0, delta: { role: "assistant", content: "", refusal: null }, logprobs: null, finish_reason: null }],
+      choices: [
+        { index: 0, delta: { role: "assistant", content: "", refusal: null }, logprobs: null, finish_reason: null },
+      ],
       usage: null,
     });
     expect(chunks.slice(1, 4).map((chunk) => chunk.choices)).toEqual(
-      ["Echo:", " Hello,", " world"].map((content) => [{ index: 0, delta: { content }, logprobs: null, finish_reason: null }]),
+      ["Echo:", " Hello,", " world"].map((content) => [
+        { index: 0, delta: { content }, logprobs: null, finish_reason: null },
+      ]),
     );
     expect(chunks[4]).toMatchObject({ choices: [{ index: 0, delta: {}, finish_reason: "stop" }], usage: null });
-    expect(chunks[5]).toMatchObject({ choices: [], usage: { prompt_tokens: 8, completion_tokens: 3, total_tokens: 11 } });
+    expect(chunks[5]).toMatchObject({
+      choices: [],
+      usage: { prompt_tokens: 8, completion_tokens: 3, total_tokens: 11 },
+    });
     expect(emulator.records[0]).toMatchObject({ status: 200, chunksSent: 3, request: { stream: true } });
   });
 
@@ -175,17 +210,28 @@ describe("OpenAI chat streams", () => {
 
 describe("OpenAI legacy completions", () => {
   it("answers text choices with logprobs null", async () => {
-    const completion = await client.completions.create({ model: "gpt-3.5-turbo-instruct", prompt: "Say this is a test" });
+    const completion = await client.completions.create({
+      model: "gpt-3.5-turbo-instruct",
+      prompt: "Say this is a test",
+    });
     expect(completion.object).toBe("text_completion");
     expect(completion.id).toMatch(/^cmpl-/);
-    expect(completion.choices).toEqual([{ text: "Echo: Say this is a test", index: 0, logprobs: null, finish_reason: "stop" }]);
+    expect(completion.choices).toEqual([
+      { text: "Echo: Say this is a test", index: 0, logprobs: null, finish_reason: "stop" },
+    ]);
     expect(completion.usage).toEqual({ prompt_tokens: 5, completion_tokens: 6, total_tokens: 11 });
   });
 
   it("streams text chunks, a finish chunk, usage and [DONE]", async () => {
     const response = await post(
       `${emulator.url}/v1/completions`,
-      { model: "gpt-3.5-turbo-instruct", prompt: "a b c", max_tokens: 2, stream: true, stream_options: { include_usage: true } },
+      {
+        model: "gpt-3.5-turbo-instruct",
+        prompt: "a b c",
+        max_tokens: 2,
+        stream: true,
+        stream_options: { include_usage: true },
+      },
       openAiHeaders,
     );
     const frames = sseFrames(await response.text());
@@ -196,7 +242,10 @@ describe("OpenAI legacy completions", () => {
       ["Echo:", " a"].map((text) => [{ text, index: 0, logprobs: null, finish_reason: null }]),
     );
     expect(chunks[2]).toMatchObject({ choices: [{ text: "", finish_reason: "length" }], usage: null });
-    expect(chunks[3]).toMatchObject({ choices: [], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } });
+    expect(chunks[3]).toMatchObject({
+      choices: [],
+      usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+    });
   });
 });
 

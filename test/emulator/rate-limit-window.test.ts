@@ -10,7 +10,14 @@ describe("RateLimitWindow", () => {
     expect(first.snapshot.requestsResetMs).toBe(60_000);
     expect(window.admit(5, 11_000).snapshot.requestsRemaining).toBe(0);
     const third = window.admit(5, 21_000);
-    expect(third).toMatchObject({ admitted: false, dimension: "requests", limit: 2, used: 2, requested: 1, retryAfterMs: 40_000 });
+    expect(third).toMatchObject({
+      admitted: false,
+      dimension: "requests",
+      limit: 2,
+      used: 2,
+      requested: 1,
+      retryAfterMs: 40_000,
+    });
   });
 
   it("slides: requests older than the window stop counting", () => {
@@ -27,7 +34,14 @@ describe("RateLimitWindow", () => {
     expect(window.admit(60, 0).admitted).toBe(true);
     expect(window.admit(30, 10_000).snapshot.tokensRemaining).toBe(10);
     const refused = window.admit(50, 20_000);
-    expect(refused).toMatchObject({ admitted: false, dimension: "tokens", limit: 100, used: 90, requested: 50, retryAfterMs: 40_000 });
+    expect(refused).toMatchObject({
+      admitted: false,
+      dimension: "tokens",
+      limit: 100,
+      used: 90,
+      requested: 50,
+      retryAfterMs: 40_000,
+    });
     expect(window.admit(200, 20_000)).toMatchObject({ admitted: false, retryAfterMs: 60_000 });
   });
 
@@ -50,6 +64,9 @@ describe("RateLimitWindow", () => {
   it("stays correct past its internal compaction", () => {
     const window = new RateLimitWindow({ requestsPerMinute: 10_000 });
     for (let index = 0; index < 20_000; index++) window.admit(1, index * 10);
-    expect(window.snapshot(199_990)).toMatchObject({ requestsRemaining: 10_000 - 6000, tokensRemaining: 1_000_000_000 - 6000 });
+    expect(window.snapshot(199_990)).toMatchObject({
+      requestsRemaining: 10_000 - 6000,
+      tokensRemaining: 1_000_000_000 - 6000,
+    });
   });
 });

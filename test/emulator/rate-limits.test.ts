@@ -13,7 +13,11 @@ describe("request limits", () => {
   beforeEach(() => emulator.reset());
 
   const chat = (): Promise<Response> =>
-    post(`${emulator.url}/v1/chat/completions`, { model: "gpt-4o", messages: [{ role: "user", content: "Hello, world" }] }, openAiHeaders);
+    post(
+      `${emulator.url}/v1/chat/completions`,
+      { model: "gpt-4o", messages: [{ role: "user", content: "Hello, world" }] },
+      openAiHeaders,
+    );
 
   it("reports the true remaining requests and answers OpenAI's 429 after the limit", async () => {
     const first = await chat();
@@ -27,7 +31,9 @@ describe("request limits", () => {
     expect(Number(refused.headers.get("retry-after-ms"))).toBeGreaterThan(0);
     expect(await refused.json()).toEqual({
       error: {
-        message: expect.stringMatching(/^Rate limit reached for gpt-4o in organization org-emulator on requests per min \(RPM\): Limit 2, Used 2, Requested 1\./),
+        message: expect.stringMatching(
+          /^Rate limit reached for gpt-4o in organization org-emulator on requests per min \(RPM\): Limit 2, Used 2, Requested 1\./,
+        ),
         type: "requests",
         param: null,
         code: "rate_limit_exceeded",
@@ -47,7 +53,11 @@ describe("request limits", () => {
   it("keeps a window per API and starts afresh after reset", async () => {
     await chat();
     await chat();
-    const azure = await post(`${emulator.url}${azurePath("dep", "chat/completions")}`, { messages: [{ role: "user", content: "x" }] }, azureHeaders);
+    const azure = await post(
+      `${emulator.url}${azurePath("dep", "chat/completions")}`,
+      { messages: [{ role: "user", content: "x" }] },
+      azureHeaders,
+    );
     expect(azure.status).toBe(200);
     expect((await chat()).status).toBe(429);
     emulator.reset();
@@ -80,24 +90,40 @@ describe("token limits", () => {
 
   it("charges prompt plus completion tokens and refuses what would exceed the limit", async () => {
     const chat = (): Promise<Response> =>
-      post(`${emulator.url}/v1/chat/completions`, { model: "gpt-4o", messages: [{ role: "user", content: "Hello, world" }] }, openAiHeaders);
+      post(
+        `${emulator.url}/v1/chat/completions`,
+        { model: "gpt-4o", messages: [{ role: "user", content: "Hello, world" }] },
+        openAiHeaders,
+      );
     const first = await chat();
     expect(first.headers.get("x-ratelimit-limit-tokens")).toBe("20");
     expect(first.headers.get("x-ratelimit-remaining-tokens")).toBe(String(20 - 11));
     const refused = await chat();
     expect(refused.status).toBe(429);
-    expect(await refused.json()).toMatchObject({ error: { type: "tokens", code: "rate_limit_exceeded", message: expect.stringContaining("Limit 20, Used 11, Requested 11") } });
+    expect(await refused.json()).toMatchObject({
+      error: {
+        type: "tokens",
+        code: "rate_limit_exceeded",
+        message: expect.stringContaining("Limit 20, Used 11, Requested 11"),
+      },
+    });
     const azure = await post(
       `${emulator.url}${azurePath("dep", "chat/completions")}`,
       { messages: [{ role: "user", content: "word ".repeat(30) }] },
       azureHeaders,
     );
     expect(azure.status).toBe(429);
-    expect(await azure.json()).toEqual({ error: { code: "429", message: expect.stringContaining("exceeded token rate limit") } });
+    expect(await azure.json()).toEqual({
+      error: { code: "429", message: expect.stringContaining("exceeded token rate limit") },
+    });
   });
 
   it("reports nominal request limits when only tokens are limited", async () => {
-    const response = await post(`${emulator.url}/v1/messages`, { model: "c", max_tokens: 1, messages: [{ role: "user", content: "x" }] }, anthropicHeaders);
+    const response = await post(
+      `${emulator.url}/v1/messages`,
+      { model: "c", max_tokens: 1, messages: [{ role: "user", content: "x" }] },
+      anthropicHeaders,
+    );
     expect(Number(response.headers.get("anthropic-ratelimit-requests-limit"))).toBeGreaterThan(1000);
   });
 });

@@ -20,7 +20,9 @@ const chatBody = { model: "gpt-4o", messages: [{ role: "user", content: "Hi" }] 
 describe("authentication", () => {
   it("answers OpenAI's invalid_api_key 401 for a wrong key, quoting it masked", async () => {
     const client = new OpenAI({ apiKey: "sk-wrong-key-0123456789", baseURL: `${emulator.url}/v1`, maxRetries: 0 });
-    const error = await client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "x" }] }).catch((caught: unknown) => caught);
+    const error = await client.chat.completions
+      .create({ model: "gpt-4o", messages: [{ role: "user", content: "x" }] })
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
     if (!(error instanceof OpenAI.AuthenticationError)) return;
     expect(error.code).toBe("invalid_api_key");
@@ -31,15 +33,22 @@ describe("authentication", () => {
   it("answers OpenAI's 401 without a key", async () => {
     const response = await post(`${emulator.url}/v1/chat/completions`, chatBody, {});
     expect(response.status).toBe(401);
-    expect(await response.json()).toMatchObject({ error: { message: expect.stringContaining("You didn't provide an API key"), code: null } });
+    expect(await response.json()).toMatchObject({
+      error: { message: expect.stringContaining("You didn't provide an API key"), code: null },
+    });
   });
 
   it("answers Anthropic's authentication_error for a wrong key", async () => {
     const client = new Anthropic({ apiKey: "sk-ant-wrong", baseURL: emulator.url, maxRetries: 0 });
-    const error = await client.messages.create({ model: "c", max_tokens: 5, messages: [{ role: "user", content: "x" }] }).catch((caught: unknown) => caught);
+    const error = await client.messages
+      .create({ model: "c", max_tokens: 5, messages: [{ role: "user", content: "x" }] })
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(Anthropic.AuthenticationError);
     if (!(error instanceof Anthropic.AuthenticationError)) return;
-    expect(error.error).toMatchObject({ type: "error", error: { type: "authentication_error", message: "invalid x-api-key" } });
+    expect(error.error).toMatchObject({
+      type: "error",
+      error: { type: "authentication_error", message: "invalid x-api-key" },
+    });
   });
 
   it("accepts the configured key in x-api-key", async () => {
@@ -56,8 +65,14 @@ describe("routing and malformed requests", () => {
   it("answers 404 in each API's style for unknown paths, without recording them", async () => {
     const openAi = await post(`${emulator.url}/v1/nope`, {}, { authorization: "Bearer sk-test-key" });
     expect(openAi.status).toBe(404);
-    expect(await openAi.json()).toEqual({ error: { message: "Invalid URL (POST /v1/nope)", type: "invalid_request_error", param: null, code: null } });
-    const anthropic = await post(`${emulator.url}/v1/nope`, {}, { "x-api-key": "sk-test-key", "anthropic-version": "2023-06-01" });
+    expect(await openAi.json()).toEqual({
+      error: { message: "Invalid URL (POST /v1/nope)", type: "invalid_request_error", param: null, code: null },
+    });
+    const anthropic = await post(
+      `${emulator.url}/v1/nope`,
+      {},
+      { "x-api-key": "sk-test-key", "anthropic-version": "2023-06-01" },
+    );
     expect(await anthropic.json()).toMatchObject({ type: "error", error: { type: "not_found_error" } });
     const wrongMethod = await fetch(`${emulator.url}/v1/chat/completions`, { headers: openAiHeaders });
     expect(wrongMethod.status).toBe(404);
@@ -65,10 +80,17 @@ describe("routing and malformed requests", () => {
   });
 
   it("answers 400 for a body that is not JSON, per API", async () => {
-    const openAi = await post(`${emulator.url}/v1/chat/completions`, "{not json", { authorization: "Bearer sk-test-key" });
+    const openAi = await post(`${emulator.url}/v1/chat/completions`, "{not json", {
+      authorization: "Bearer sk-test-key",
+    });
     expect(openAi.status).toBe(400);
-    expect(await openAi.json()).toMatchObject({ error: { message: expect.stringContaining("could not parse the JSON body"), type: "invalid_request_error" } });
-    const anthropic = await post(`${emulator.url}/v1/messages`, "{", { "x-api-key": "sk-test-key", "anthropic-version": "2023-06-01" });
+    expect(await openAi.json()).toMatchObject({
+      error: { message: expect.stringContaining("could not parse the JSON body"), type: "invalid_request_error" },
+    });
+    const anthropic = await post(`${emulator.url}/v1/messages`, "{", {
+      "x-api-key": "sk-test-key",
+      "anthropic-version": "2023-06-01",
+    });
     expect(anthropic.status).toBe(400);
     expect(await anthropic.json()).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
     const azure = await post(`${emulator.url}${azurePath("dep", "embeddings")}`, "", { "api-key": "sk-test-key" });
@@ -81,7 +103,8 @@ describe("fault selection", () => {
   it("applies a per-run fault function to the requests it picks", async () => {
     let calls = 0;
     emulator.setFault((request) => (request.model === "flaky" && ++calls <= 2 ? { status: 503 } : undefined));
-    const ask = (model: string) => post(`${emulator.url}/v1/chat/completions`, { ...chatBody, model }, { authorization: "Bearer sk-test-key" });
+    const ask = (model: string) =>
+      post(`${emulator.url}/v1/chat/completions`, { ...chatBody, model }, { authorization: "Bearer sk-test-key" });
     expect((await ask("flaky")).status).toBe(503);
     expect((await ask("steady")).status).toBe(200);
     expect((await ask("flaky")).status).toBe(503);
@@ -101,13 +124,21 @@ describe("fault selection", () => {
   });
 
   it("answers 400 naming the culprit for a malformed fault header", async () => {
-    const response = await post(`${emulator.url}/v1/chat/completions`, chatBody, { authorization: "Bearer sk-test-key", "x-emulator-fault": "explode=1" });
+    const response = await post(`${emulator.url}/v1/chat/completions`, chatBody, {
+      authorization: "Bearer sk-test-key",
+      "x-emulator-fault": "explode=1",
+    });
     expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ error: { message: "Invalid x-emulator-fault header: unknown fault key: explode" } });
+    expect(await response.json()).toMatchObject({
+      error: { message: "Invalid x-emulator-fault header: unknown fault key: explode" },
+    });
   });
 
   it("turns content_filter without a status into a 200 with finish_reason content_filter", async () => {
-    const response = await post(`${emulator.url}/v1/chat/completions`, chatBody, { authorization: "Bearer sk-test-key", "x-emulator-fault": "code=content_filter" });
+    const response = await post(`${emulator.url}/v1/chat/completions`, chatBody, {
+      authorization: "Bearer sk-test-key",
+      "x-emulator-fault": "code=content_filter",
+    });
     expect(await response.json()).toMatchObject({ choices: [{ finish_reason: "content_filter" }] });
     const anthropic = await post(
       `${emulator.url}/v1/messages`,
@@ -129,7 +160,11 @@ describe("fault selection", () => {
   });
 
   it("answers a wrong key with 401 even under an injected status", async () => {
-    const response = await post(`${emulator.url}/v1/chat/completions`, chatBody, { ...openAiHeaders, authorization: "Bearer other", "x-emulator-fault": "status=500" });
+    const response = await post(`${emulator.url}/v1/chat/completions`, chatBody, {
+      ...openAiHeaders,
+      authorization: "Bearer other",
+      "x-emulator-fault": "status=500",
+    });
     expect(response.status).toBe(401);
   });
 });

@@ -2,7 +2,17 @@ import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startEmulator, type Emulator, type EmulatorRecord } from "../../src/emulator/emulator.js";
-import { anthropicHeaders, azureHeaders, azurePath, frameJson, openAiHeaders, post, readUntil, sseFrames, until } from "./emulator-test-helpers.js";
+import {
+  anthropicHeaders,
+  azureHeaders,
+  azurePath,
+  frameJson,
+  openAiHeaders,
+  post,
+  readUntil,
+  sseFrames,
+  until,
+} from "./emulator-test-helpers.js";
 
 let emulator: Emulator;
 
@@ -17,7 +27,12 @@ const words = "one two three four five";
 function openAiStream(fault: string, signal?: AbortSignal): Promise<Response> {
   return post(
     `${emulator.url}/v1/chat/completions`,
-    { model: "gpt-4o", stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: words }] },
+    {
+      model: "gpt-4o",
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: "user", content: words }],
+    },
     { ...openAiHeaders, "x-emulator-fault": fault },
     signal,
   );
@@ -109,12 +124,25 @@ describe("error-after", () => {
   it("sends Anthropic's overloaded error event, which the SDK throws", async () => {
     const { text } = await readAll(await anthropicStream("error-after=2"));
     const frames = sseFrames(text);
-    expect(frames.map((frame) => frame.event)).toEqual(["message_start", "content_block_start", "ping", "content_block_delta", "content_block_delta", "error"]);
-    expect(frameJson(frames[5])).toEqual({ type: "error", error: { details: null, type: "overloaded_error", message: "Overloaded" } });
+    expect(frames.map((frame) => frame.event)).toEqual([
+      "message_start",
+      "content_block_start",
+      "ping",
+      "content_block_delta",
+      "content_block_delta",
+      "error",
+    ]);
+    expect(frameJson(frames[5])).toEqual({
+      type: "error",
+      error: { details: null, type: "overloaded_error", message: "Overloaded" },
+    });
 
     const client = new Anthropic({ apiKey: "sk-ant-test", baseURL: emulator.url, maxRetries: 0 });
     const failure = await client.messages
-      .stream({ model: "c", max_tokens: 50, messages: [{ role: "user", content: words }] }, { headers: { "x-emulator-fault": "error-after=1" } })
+      .stream(
+        { model: "c", max_tokens: 50, messages: [{ role: "user", content: words }] },
+        { headers: { "x-emulator-fault": "error-after=1" } },
+      )
       .finalMessage()
       .catch((caught: unknown) => caught);
     expect(failure).toBeInstanceOf(Anthropic.APIError);
@@ -134,7 +162,12 @@ describe("truncate-after", () => {
 
   it("ends an Anthropic stream without message_delta and message_stop", async () => {
     const { text } = await readAll(await anthropicStream("truncate-after=1"));
-    expect(sseFrames(text).map((frame) => frame.event)).toEqual(["message_start", "content_block_start", "ping", "content_block_delta"]);
+    expect(sseFrames(text).map((frame) => frame.event)).toEqual([
+      "message_start",
+      "content_block_start",
+      "ping",
+      "content_block_delta",
+    ]);
   });
 
   it("strikes after the last content chunk when the answer is shorter than N", async () => {
@@ -196,7 +229,10 @@ describe("hang", () => {
     const client = new OpenAI({ apiKey: "sk-test-key", baseURL: `${emulator.url}/v1`, maxRetries: 0 });
     const controller = new AbortController();
     const pending = client.chat.completions
-      .create({ model: "gpt-4o", messages: [{ role: "user", content: "x" }] }, { headers: { "x-emulator-fault": "hang" }, signal: controller.signal })
+      .create(
+        { model: "gpt-4o", messages: [{ role: "user", content: "x" }] },
+        { headers: { "x-emulator-fault": "hang" }, signal: controller.signal },
+      )
       .catch((caught: unknown) => caught);
     await until(() => emulator.records.length > 0);
     controller.abort();

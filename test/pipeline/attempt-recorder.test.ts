@@ -13,16 +13,32 @@ describe("withAttemptRecording", () => {
     const context = detachedContext();
     await withAttemptRecording(RouteFakeProvider.answering("p", "one two")).chat(chat, signal, context);
     const [record] = context.trace.attemptRecords();
-    expect(record).toMatchObject({ provider: "p", providerType: "openai", model: "m", operation: "chat", stream: false, maxTokens: 7, finishReason: "stop" });
+    expect(record).toMatchObject({
+      provider: "p",
+      providerType: "openai",
+      model: "m",
+      operation: "chat",
+      stream: false,
+      maxTokens: 7,
+      finishReason: "stop",
+    });
     expect(record?.usage?.completionTokens).toBeGreaterThan(0);
     expect(record?.endedAt).toBeGreaterThanOrEqual(record?.startedAt ?? Infinity);
     expect(context.trace.attempts).toBe(1);
   });
 
   it("records each attempt a retry makes, failures with their error kind", async () => {
-    const inner = new RouteFakeProvider("p", (i) => (i < 2 ? { error: routeError("p", "unavailable") } : { text: "ok" }));
+    const inner = new RouteFakeProvider("p", (i) =>
+      i < 2 ? { error: routeError("p", "unavailable") } : { text: "ok" },
+    );
     const context = detachedContext();
-    const config = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2, maxRetryAfterMs: 1000, budget: { ratio: 1, minPerSecond: 100 } };
+    const config = {
+      maxAttempts: 3,
+      baseDelayMs: 1,
+      maxDelayMs: 2,
+      maxRetryAfterMs: 1000,
+      budget: { ratio: 1, minPerSecond: 100 },
+    };
     await withRetry(withAttemptRecording(inner), config, new RetryBudget(config.budget)).chat(chat, signal, context);
     expect(context.trace.attempts).toBe(3);
     expect(context.trace.attemptRecords().map((r) => r.error?.kind)).toEqual(["unavailable", "unavailable", undefined]);

@@ -9,7 +9,12 @@ function breaker(overrides: Partial<Parameters<typeof circuitBreakerSchema.parse
   let time = start;
   const changes: [CircuitState, CircuitState][] = [];
   const config = circuitBreakerSchema.parse({ failureThreshold: 100, openMs: 1_000, minRequests: 100, ...overrides });
-  const b = new CircuitBreaker("p", config, () => time, (to, from) => changes.push([to, from]));
+  const b = new CircuitBreaker(
+    { provider: "p", model: "m" },
+    config,
+    () => time,
+    (to, from) => changes.push([to, from]),
+  );
   return { breaker: b, changes, advance: (ms: number) => (time += ms) };
 }
 
@@ -30,7 +35,7 @@ describe("CircuitBreaker refusals", () => {
     s.advance(400);
     const error = refusal(s.breaker);
     expect(error.kind).toBe("circuit_open");
-    expect(error.message).toBe("p: circuit open after repeated failures; calls resume in 600 ms");
+    expect(error.message).toBe("p/m: circuit open after repeated failures; calls resume in 600 ms");
     expect(error.retryAfterMs).toBe(600);
   });
 
@@ -40,7 +45,7 @@ describe("CircuitBreaker refusals", () => {
     s.advance(1_000);
     expect(s.breaker.tryAcquire()).toBeDefined(); // the one probe
     const error = refusal(s.breaker);
-    expect(error.message).toBe("p: circuit open after repeated failures; calls resume after the running probes");
+    expect(error.message).toBe("p/m: circuit open after repeated failures; calls resume after the running probes");
     expect(error.retryAfterMs).toBeUndefined();
   });
 
@@ -87,7 +92,8 @@ describe("CircuitBreaker counting", () => {
 
   it("opens at the error rate over the window, not below it", () => {
     const below = breaker({ errorRate: 0.5, minRequests: 4 });
-    for (const outcome of ["success", "success", "success", "failure"] as const) below.breaker.acquire().report(outcome);
+    for (const outcome of ["success", "success", "success", "failure"] as const)
+      below.breaker.acquire().report(outcome);
     expect(below.breaker.state).toBe("closed");
     expect(below.breaker.snapshot().errorRate).toBe(0.25);
     const at = breaker({ errorRate: 0.5, minRequests: 4 });

@@ -13,7 +13,7 @@ function manualClock(): { now: () => number; advance: (ms: number) => void } {
 function breaker(overrides: Partial<Parameters<typeof circuitBreakerSchema.parse>[0]> = {}) {
   const clock = manualClock();
   const config = circuitBreakerSchema.parse({ failureThreshold: 3, openMs: 1_000, minRequests: 100, ...overrides });
-  return { clock, breaker: new CircuitBreaker("p", config, clock.now) };
+  return { clock, breaker: new CircuitBreaker({ provider: "p", model: "m" }, config, clock.now) };
 }
 
 const request = { model: "m", messages: [{ role: "user" as const, content: "hi" }] };
@@ -31,18 +31,26 @@ describe("CircuitBreaker", () => {
     const { breaker: cb } = breaker();
     const inner = RouteFakeProvider.failing("p", "unavailable");
     const guarded = withCircuitBreaker(inner, cb);
-    for (let i = 0; i < 3; i++) expect(await settle(guarded.chat(request, live()))).toMatchObject({ kind: "unavailable" });
+    for (let i = 0; i < 3; i++)
+      expect(await settle(guarded.chat(request, live()))).toMatchObject({ kind: "unavailable" });
     expect(cb.snapshot()).toEqual({ state: "open", consecutiveFailures: 3, errorRate: 1 });
 
     const refused = await settle(guarded.chat(request, live()));
     expect(refused).toBeInstanceOf(ProviderError);
+    // The configured provider name, as ErrorDetail.provider promises; the message names the model too.
     expect(refused).toMatchObject({ kind: "circuit_open", retryable: false, provider: "p", retryAfterMs: 1_000 });
+    expect((refused as ProviderError).message).toMatch(/^p\/m: circuit open/);
     expect(inner.calls).toHaveLength(3);
   });
 
   it("resets the consecutive count on a success", async () => {
     const { breaker: cb } = breaker();
-    const outcomes: FakeOutcome[] = [{ error: routeError("p", "timeout") }, { error: routeError("p", "timeout") }, { text: "ok" }, { error: routeError("p", "timeout") }];
+    const outcomes: FakeOutcome[] = [
+      { error: routeError("p", "timeout") },
+      { error: routeError("p", "timeout") },
+      { text: "ok" },
+      { error: routeError("p", "timeout") },
+    ];
     const guarded = withCircuitBreaker(new RouteFakeProvider("p", (call) => outcomes[call] ?? { text: "ok" }), cb);
     for (let i = 0; i < outcomes.length; i++) await settle(guarded.chat(request, live()));
     expect(cb.snapshot()).toMatchObject({ state: "closed", consecutiveFailures: 1 });
@@ -51,7 +59,10 @@ describe("CircuitBreaker", () => {
   it("half-opens after openMs; a probe success closes it", async () => {
     const { breaker: cb, clock } = breaker();
     let healthy = false;
-    const guarded = withCircuitBreaker(new RouteFakeProvider("p", () => (healthy ? { text: "ok" } : { error: routeError("p", "overloaded") })), cb);
+    const guarded = withCircuitBreaker(
+      new RouteFakeProvider("p", () => (healthy ? { text: "ok" } : { error: routeError("p", "overloaded") })),
+      cb,
+    );
     for (let i = 0; i < 3; i++) await settle(guarded.chat(request, live()));
     clock.advance(999);
     expect(cb.state).toBe("open");
@@ -104,7 +115,12 @@ describe("CircuitBreaker", () => {
     cb.tryAcquire()?.report("failure");
     expect(cb.snapshot()).toMatchObject({ state: "open", errorRate: 0.6 });
 
-    const { breaker: windowed, clock: windowClock } = breaker({ failureThreshold: 100, minRequests: 4, errorRate: 0.5, windowMs: 1_000 });
+    const { breaker: windowed, clock: windowClock } = breaker({
+      failureThreshold: 100,
+      minRequests: 4,
+      errorRate: 0.5,
+      windowMs: 1_000,
+    });
     windowed.tryAcquire()?.report("failure");
     windowed.tryAcquire()?.report("failure");
     windowClock.advance(1_001);
@@ -116,7 +132,14 @@ describe("CircuitBreaker", () => {
 
   it("does not count the caller's errors", async () => {
     const { breaker: cb } = breaker({ failureThreshold: 1 });
-    for (const kind of ["invalid_request", "context_length", "content_filter", "cancelled", "unsupported", "queue_full"] as const) {
+    for (const kind of [
+      "invalid_request",
+      "context_length",
+      "content_filter",
+      "cancelled",
+      "unsupported",
+      "queue_full",
+    ] as const) {
       const guarded = withCircuitBreaker(RouteFakeProvider.failing("p", kind), cb);
       expect(await settle(guarded.chat(request, live()))).toMatchObject({ kind });
     }
@@ -125,7 +148,8 @@ describe("CircuitBreaker", () => {
     aborted.abort();
     expect(outcomeOfError(routeError("p", "unavailable"), aborted.signal)).toBe("neutral");
     expect(outcomeOfError(new Error("bug"))).toBe("failure");
-    for (const kind of ["rate_limited", "auth", "internal", "timeout"] as const) expect(outcomeOfError(routeError("p", kind))).toBe("failure");
+    for (const kind of ["rate_limited", "auth", "internal", "timeout"] as const)
+      expect(outcomeOfError(routeError("p", kind))).toBe("failure");
   });
 
   it("ignores a call admitted before the circuit changed state", () => {
@@ -140,7 +164,10 @@ describe("CircuitBreaker", () => {
 
   it("counts a stream as a success when it finishes and a failure when it errors", async () => {
     const { breaker: cb } = breaker({ failureThreshold: 2 });
-    const broken = withCircuitBreaker(new RouteFakeProvider("p", () => ({ text: "a b c", error: routeError("p", "unavailable"), errorAfterChunks: 2 })), cb);
+    const broken = withCircuitBreaker(
+      new RouteFakeProvider("p", () => ({ text: "a b c", error: routeError("p", "unavailable"), errorAfterChunks: 2 })),
+      cb,
+    );
     await expect(drain(broken.streamChat(request, live()))).rejects.toMatchObject({ kind: "unavailable" });
     expect(cb.snapshot().consecutiveFailures).toBe(1);
     const fine = withCircuitBreaker(RouteFakeProvider.answering("p", "a b"), cb);

@@ -10,11 +10,19 @@ const small = { promptTokens: 10, outputTokens: 10 };
 
 function clients(config: unknown, windowMs?: number): ClientRateLimiter {
   const parsed = rateLimitingSchema.parse(config);
-  return new ClientRateLimiter({ config: parsed, store: createRateLimitStore(parsed), ...(windowMs === undefined ? {} : { windowMs }) });
+  return new ClientRateLimiter({
+    config: parsed,
+    store: createRateLimitStore(parsed),
+    ...(windowMs === undefined ? {} : { windowMs }),
+  });
 }
 
 function context(clientId: string, deadlineInMs?: number): CallContext {
-  return { deadline: deadlineInMs === undefined ? undefined : Date.now() + deadlineInMs, clientId, trace: new CallTrace() };
+  return {
+    deadline: deadlineInMs === undefined ? undefined : Date.now() + deadlineInMs,
+    clientId,
+    trace: new CallTrace(),
+  };
 }
 
 async function errorOf(promise: Promise<unknown>): Promise<ProviderError> {
@@ -54,7 +62,10 @@ describe("ClientRateLimiter", () => {
   });
 
   it("applies an override instead of perClient", async () => {
-    const limiter = clients({ perClient: { requestsPerMinute: 1 }, clientOverrides: { vip: { requestsPerMinute: 3, tokensPerMinute: 100 } } });
+    const limiter = clients({
+      perClient: { requestsPerMinute: 1 },
+      clientOverrides: { vip: { requestsPerMinute: 3, tokensPerMinute: 100 } },
+    });
     expect(limiter.limitsFor("vip")).toEqual({ requestsPerMinute: 3, tokensPerMinute: 100 });
     expect(limiter.limitsFor("other")).toEqual({ requestsPerMinute: 1 });
     for (let i = 0; i < 3; i++) await limiter.acquire("vip", small, signal);
@@ -98,4 +109,17 @@ describe("ClientRateLimiter", () => {
     await limiter.acquire("c", small, signal);
     expect((await errorOf(limiter.acquire("a", small, signal, context("a", 500)))).kind).toBe("queue_full");
   });
+});
+
+describe("client ids that are Object.prototype's names", () => {
+  it.each(["constructor", "__proto__", "toString", "hasOwnProperty"])(
+    "gives %j the perClient limits, like any other id",
+    (id) => {
+      const limiter = clients({
+        perClient: { requestsPerMinute: 7 },
+        clientOverrides: { "batch-jobs": { requestsPerMinute: 1 } },
+      });
+      expect(limiter.limitsFor(id)).toEqual({ requestsPerMinute: 7 });
+    },
+  );
 });

@@ -22,7 +22,11 @@ function seeded(seed: number): () => number {
   };
 }
 
-function firstPicks(order: (candidates: readonly Candidate[]) => Candidate[], candidates: readonly Candidate[], calls: number): Map<string, number> {
+function firstPicks(
+  order: (candidates: readonly Candidate[]) => Candidate[],
+  candidates: readonly Candidate[],
+  calls: number,
+): Map<string, number> {
   const counts = new Map<string, number>();
   for (let i = 0; i < calls; i++) {
     const name = order(candidates)[0]?.name ?? "none";
@@ -99,7 +103,13 @@ describe("createLoadBalancer", () => {
   it("returns every candidate exactly once", () => {
     for (const strategy of ["ordered", "round-robin", "weighted", "least-latency"] as const) {
       const balancer = createLoadBalancer(strategy);
-      for (let i = 0; i < 5; i++) expect(balancer.order(three).map((c) => c.name).sort()).toEqual(["a", "b", "c"]);
+      for (let i = 0; i < 5; i++)
+        expect(
+          balancer
+            .order(three)
+            .map((c) => c.name)
+            .sort(),
+        ).toEqual(["a", "b", "c"]);
       expect(balancer.order([])).toEqual([]);
     }
   });

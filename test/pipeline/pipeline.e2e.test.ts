@@ -12,12 +12,26 @@ let h: Harness;
 beforeAll(async () => {
   h = await startHarness({
     // Breakers stay closed here so that tests do not depend on each other's failures; the breaker test has its own.
-    providerDefaults: { timeouts: { firstTokenMs: 400 }, circuitBreaker: { failureThreshold: 1000, minRequests: 1000 } },
+    providerDefaults: {
+      timeouts: { firstTokenMs: 400 },
+      circuitBreaker: { failureThreshold: 1000, minRequests: 1000 },
+    },
     pipeline: { retry },
     extraModels: [
-      { name: "chain", targets: [{ provider: "openai", model: "gpt-4o" }, { provider: "azure-east", model: "gpt-4o" }, claude] },
-      { name: "cut-error", routing: { midStream: "error" }, targets: [{ provider: "azure-east", model: "gpt-4o" }, claude] },
-      { name: "cut-continue", routing: { midStream: "continue" }, targets: [{ provider: "azure-east", model: "gpt-4o" }, claude] },
+      {
+        name: "chain",
+        targets: [{ provider: "openai", model: "gpt-4o" }, { provider: "azure-east", model: "gpt-4o" }, claude],
+      },
+      {
+        name: "cut-error",
+        routing: { midStream: "error" },
+        targets: [{ provider: "azure-east", model: "gpt-4o" }, claude],
+      },
+      {
+        name: "cut-continue",
+        routing: { midStream: "continue" },
+        targets: [{ provider: "azure-east", model: "gpt-4o" }, claude],
+      },
       { name: "no-fallback", targets: [{ provider: "openai", model: "gpt-4o" }, claude] },
     ],
   });
@@ -47,12 +61,19 @@ async function stream(model: string): Promise<{ text: string; error: ConnectErro
 describe("the resilience pipeline through the gateway", () => {
   it("completes on the third target when the first answers 429 with retry-after and the second hangs", async () => {
     h.emulator.setFault((request) =>
-      request.api === "openai" ? { status: 429, retryAfterMs: 30 } : request.api === "azure" ? { hang: true } : undefined,
+      request.api === "openai"
+        ? { status: 429, retryAfterMs: 30 }
+        : request.api === "azure"
+          ? { hang: true }
+          : undefined,
     );
     const response = await h.grpc.chat({ model: "chain", messages: [{ role: Role.USER, content: "Say hello" }] });
     expect(response.message?.content).toBe("Echo: Say hello");
     expect(response.metadata).toMatchObject({ provider: "claude", attempts: 5 });
-    const byApi = h.emulator.records.map((r) => [r.request.api, r.status === 0 ? (r.aborted ? "aborted" : "pending") : r.status]);
+    const byApi = h.emulator.records.map((r) => [
+      r.request.api,
+      r.status === 0 ? (r.aborted ? "aborted" : "pending") : r.status,
+    ]);
     expect(byApi).toEqual([
       ["openai", 429],
       ["openai", 429],
@@ -87,7 +108,9 @@ describe("the resilience pipeline through the gateway", () => {
     expect(error).toBeUndefined();
     expect(text).toBe(`Echo: ${words}`);
     expect(provider).toBe("claude");
-    const anthropicRequest = h.emulator.records.find((r) => r.request.api === "anthropic")?.request.body as { messages: { role: string }[] };
+    const anthropicRequest = h.emulator.records.find((r) => r.request.api === "anthropic")?.request.body as {
+      messages: { role: string }[];
+    };
     expect(anthropicRequest.messages.at(-1)?.role).toBe("assistant");
   });
 
@@ -106,7 +129,9 @@ describe("the resilience pipeline through the gateway", () => {
       expect(answer.metadata?.provider).toBe("claude");
       expect(own.emulator.records.filter((r) => r.request.api === "openai").length).toBe(before);
       const { providers } = await own.grpc.listProviders({});
-      expect(providers.find((p) => p.name === "openai")?.targets.find((t) => t.model === "gpt-4o")?.circuitState).toBe(CircuitState.OPEN);
+      expect(providers.find((p) => p.name === "openai")?.targets.find((t) => t.model === "gpt-4o")?.circuitState).toBe(
+        CircuitState.OPEN,
+      );
       const claudeTarget = providers.find((p) => p.name === "claude")?.targets[0];
       expect(claudeTarget).toMatchObject({ circuitState: CircuitState.CLOSED, inFlight: 0 });
       expect(claudeTarget?.latencyEwmaMs).toBeGreaterThan(0);
@@ -120,7 +145,9 @@ describe("active health checks", () => {
   it("publish a failing provider as NOT_SERVING in grpc.health.v1 and UNHEALTHY in ListProviders, and route around it", async () => {
     const own = await startHarness({
       providerDefaults: { healthCheck: { model: "gpt-4o", intervalMs: 50, timeoutMs: 500 } },
-      extraModels: [{ name: "pair", routing: { fallbackOn: [] }, targets: [{ provider: "openai", model: "gpt-4o" }, claude] }],
+      extraModels: [
+        { name: "pair", routing: { fallbackOn: [] }, targets: [{ provider: "openai", model: "gpt-4o" }, claude] },
+      ],
       emulator: { fault: (request) => (request.api === "openai" ? { status: 500 } : undefined) },
     });
     try {

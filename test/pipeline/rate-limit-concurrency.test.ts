@@ -30,7 +30,20 @@ function recordingStreams(adapter: Provider, calls: UpstreamCall[]): Provider {
   };
 }
 
-const words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet", "kilo", "lima"];
+const words = [
+  "alpha",
+  "bravo",
+  "charlie",
+  "delta",
+  "echo",
+  "foxtrot",
+  "golf",
+  "hotel",
+  "india",
+  "juliet",
+  "kilo",
+  "lima",
+];
 
 describe("TPM held exactly under 32 concurrent streaming clients", () => {
   let emulator: Emulator;
@@ -58,7 +71,11 @@ describe("TPM held exactly under 32 concurrent streaming clients", () => {
         const context = rateLimitContext();
         contexts.push(context);
         let finished = false;
-        for await (const part of provider.streamChat({ model: "gpt-4o-mini", messages: [{ role: "user", content }], maxTokens: 11 }, new AbortController().signal, context)) {
+        for await (const part of provider.streamChat(
+          { model: "gpt-4o-mini", messages: [{ role: "user", content }], maxTokens: 11 },
+          new AbortController().signal,
+          context,
+        )) {
           if (part.type === "finish") finished = true;
         }
         expect(finished).toBe(true);
@@ -73,10 +90,14 @@ describe("TPM held exactly under 32 concurrent streaming clients", () => {
     const total = calls.reduce((sum, call) => sum + call.totalTokens, 0);
     expect(total).toBeGreaterThan(2 * tokensPerWindow);
     for (const call of calls) {
-      const inWindow = calls.filter((other) => other.startedAt >= call.startedAt && other.startedAt < call.startedAt + windowMs);
+      const inWindow = calls.filter(
+        (other) => other.startedAt >= call.startedAt && other.startedAt < call.startedAt + windowMs,
+      );
       expect(inWindow.reduce((sum, other) => sum + other.totalTokens, 0)).toBeLessThanOrEqual(tokensPerWindow);
     }
-    expect(contexts.filter((context) => context.trace.events.some((event) => event.type === "queued")).length).toBeGreaterThan(0);
+    expect(
+      contexts.filter((context) => context.trace.events.some((event) => event.type === "queued")).length,
+    ).toBeGreaterThan(0);
     const windowUse = tokensPerWindow - ((await limiter.headroom()).tokens ?? 0);
     const lastWindow = calls.filter((call) => call.startedAt > Date.now() - windowMs);
     expect(windowUse).toBeGreaterThanOrEqual(lastWindow.reduce((sum, call) => sum + call.totalTokens, 0));

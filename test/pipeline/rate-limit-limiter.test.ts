@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { rateLimitingSchema } from "../../src/config/pipeline-schema.js";
 import { CallTrace, type CallContext } from "../../src/providers/call-context.js";
 import { ProviderError } from "../../src/providers/provider-error.js";
@@ -50,20 +50,30 @@ describe("RateLimiter: requests and tokens per window", () => {
   });
 
   it("never admits more than the limit in any window: sliding, with no burst across a boundary", async () => {
-    const windowMs = 400;
-    const rl = limiter({ limits: { requestsPerMinute: 5 }, windowMs, queue: { maxDepth: 64, maxWaitMs: 10_000 } });
-    const admittedAt: number[] = [];
-    await Promise.all(
-      Array.from({ length: 17 }, async () => {
-        await rl.acquire(small, signal);
-        admittedAt.push(Date.now());
-      }),
-    );
-    admittedAt.sort((a, b) => a - b);
-    for (const start of admittedAt) {
-      expect(admittedAt.filter((t) => t >= start && t < start + windowMs).length).toBeLessThanOrEqual(5);
+    // On a fake clock: the time an admission is recorded is the time the limiter admitted it, however busy the
+    // machine (a real clock read after the await can be late, putting an early admission into a later window).
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+    try {
+      const windowMs = 400;
+      const rl = limiter({ limits: { requestsPerMinute: 5 }, windowMs, queue: { maxDepth: 64, maxWaitMs: 10_000 } });
+      const admittedAt: number[] = [];
+      const all = Promise.all(
+        Array.from({ length: 17 }, async () => {
+          await rl.acquire(small, new AbortController().signal); // one signal per call, as in the gateway
+          admittedAt.push(Date.now());
+        }),
+      );
+      await vi.advanceTimersByTimeAsync(5_000);
+      await all;
+      admittedAt.sort((a, b) => a - b);
+      for (const start of admittedAt) {
+        expect(admittedAt.filter((t) => t >= start && t < start + windowMs).length).toBeLessThanOrEqual(5);
+      }
+      expect(admittedAt.length).toBe(17);
+      expect(admittedAt.at(-1)).toBeGreaterThanOrEqual((admittedAt[0] ?? 0) + 3 * windowMs);
+    } finally {
+      vi.useRealTimers();
     }
-    expect(admittedAt.length).toBe(17);
   });
 
   it("fails at once with queue_full and the time until the window has room, when that is past the maximum wait", async () => {
@@ -149,7 +159,9 @@ describe("RateLimiter: settlement", () => {
     const rl = limiter({ limits: { requestsPerMinute: 5, tokensPerMinute: 1000 } });
     for (const status of [400, 429]) {
       const reservation = await rl.acquire({ promptTokens: 20, outputTokens: 30 }, signal);
-      await reservation.settleFailure(new ProviderError({ kind: "invalid_request", provider: "test", message: "bad", status }));
+      await reservation.settleFailure(
+        new ProviderError({ kind: "invalid_request", provider: "test", message: "bad", status }),
+      );
     }
     expect(await rl.headroom()).toMatchObject({ requests: 3, tokens: 1000 });
   });
@@ -182,7 +194,9 @@ describe("RateLimiter: the provider's own limits", () => {
     const error = await errorOf(rl.acquire({ promptTokens: 40, outputTokens: 40 }, signal, context(now + 1000)));
     expect(error.kind).toBe("queue_full");
     expect(error.retryAfterMs).toBeGreaterThan(25_000);
-    await expect(rl.acquire({ promptTokens: 20, outputTokens: 20 }, signal, context(now + 1000))).resolves.toBeDefined();
+    await expect(
+      rl.acquire({ promptTokens: 20, outputTokens: 20 }, signal, context(now + 1000)),
+    ).resolves.toBeDefined();
   });
 
   it("counts what it admits against the reported remaining until the next report", async () => {
@@ -206,7 +220,15 @@ describe("RateLimiter: the provider's own limits", () => {
 
   it("holds every request for a 429's retry delay", async () => {
     const rl = limiter();
-    rl.observeError(new ProviderError({ kind: "rate_limited", provider: "test", message: "slow down", status: 429, retryAfterMs: 20_000 }));
+    rl.observeError(
+      new ProviderError({
+        kind: "rate_limited",
+        provider: "test",
+        message: "slow down",
+        status: 429,
+        retryAfterMs: 20_000,
+      }),
+    );
     const error = await errorOf(rl.acquire(small, signal, context(Date.now() + 1000)));
     expect(error.kind).toBe("queue_full");
     expect(error.retryAfterMs).toBeGreaterThan(15_000);

@@ -43,7 +43,9 @@ describe("withRateLimit: settlement against the emulator", () => {
   });
 
   it("refunds the tokens of a request the provider rejected (400), keeping the request counted", async () => {
-    const { provider, limiter } = rateLimitedTarget(emulator, { limits: { requestsPerMinute: 10, tokensPerMinute: 10_000 } });
+    const { provider, limiter } = rateLimitedTarget(emulator, {
+      limits: { requestsPerMinute: 10, tokensPerMinute: 10_000 },
+    });
     emulator.setFault({ status: 400 });
     const unary = await providerErrorOf(provider.chat(chat("hello"), signal()));
     const stream = await providerErrorOf(provider.streamChat(chat("hello"), signal()));
@@ -88,7 +90,9 @@ describe("withRateLimit: settlement against the emulator", () => {
     expect(emulator.records[0]?.aborted).toBe(true);
     const prompt = (await estimator.chat(request)).promptTokens;
     await settled();
-    expect((await limiter.headroom()).tokens).toBe(10_000 - prompt - Math.max(1, await estimator.text(request.model, first)));
+    expect((await limiter.headroom()).tokens).toBe(
+      10_000 - prompt - Math.max(1, await estimator.text(request.model, first)),
+    );
   });
 
   it("records the wait of a queued call in its trace", async () => {

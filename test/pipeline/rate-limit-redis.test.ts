@@ -48,9 +48,13 @@ describe.skipIf(!redisBinary)("rate limits in Redis, shared by replicas", () => 
 
   beforeAll(async () => {
     const port = await freePort();
-    server = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
-      stdio: "ignore",
-    });
+    server = spawn(
+      "redis-server",
+      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+      {
+        stdio: "ignore",
+      },
+    );
     redisUrl = `redis://127.0.0.1:${port}`;
     const probe = new Redis(redisUrl, { lazyConnect: true, retryStrategy: () => 20 });
     probe.on("error", () => {});
@@ -70,13 +74,24 @@ describe.skipIf(!redisBinary)("rate limits in Redis, shared by replicas", () => 
     const client = new Redis(redisUrl);
     clients.push(client);
     await ready(client);
-    const store = createRateLimitStore(rateLimitingSchema.parse({ store: "redis", redisUrl, keyPrefix }), { redis: client });
+    const store = createRateLimitStore(rateLimitingSchema.parse({ store: "redis", redisUrl, keyPrefix }), {
+      redis: client,
+    });
     stores.push(store);
     return store;
   }
 
-  function replica(store: RateLimitStore, limits: { requestsPerMinute?: number; tokensPerMinute?: number }): RateLimiter {
-    return new RateLimiter({ name: "target:shared", provider: "shared", limits, store, queue: { maxDepth: 8, maxWaitMs: 500 } });
+  function replica(
+    store: RateLimitStore,
+    limits: { requestsPerMinute?: number; tokensPerMinute?: number },
+  ): RateLimiter {
+    return new RateLimiter({
+      name: "target:shared",
+      provider: "shared",
+      limits,
+      store,
+      queue: { maxDepth: 8, maxWaitMs: 500 },
+    });
   }
 
   it("two replicas share one request limit", async () => {
@@ -125,5 +140,82 @@ describe.skipIf(!redisBinary)("rate limits in Redis, shared by replicas", () => 
     await limiter.acquire(small, signal);
     const refused = await limiter.acquire(small, signal).catch((error: unknown) => error);
     expect(ProviderError.is(refused, "queue_full")).toBe(true);
+  });
+
+  it("refuses calls as unavailable while Redis cannot be reached with redisFailMode closed, and says so once", async () => {
+    const unreachable = `redis://127.0.0.1:${await freePort()}`;
+    const changes: string[] = [];
+    const store = createRateLimitStore(
+      rateLimitingSchema.parse({ store: "redis", redisUrl: unreachable, redisFailMode: "closed" }),
+      { onStateChange: (state) => changes.push(state) },
+    );
+    stores.push(store);
+    const limiter = new RateLimiter({
+      name: "target:closed",
+      provider: "closed",
+      limits: { requestsPerMinute: 5 },
+      store,
+      queue: { maxDepth: 0, maxWaitMs: 100 },
+    });
+    for (let i = 0; i < 3; i++) {
+      const refused = await limiter.acquire(small, signal).catch((error: unknown) => error);
+      expect(ProviderError.is(refused, "unavailable")).toBe(true);
+      expect(String((refused as Error).message)).toContain("redisFailMode is closed");
+    }
+    expect(store.state).toBe("redis-unreachable");
+    expect(changes).toEqual(["redis-unreachable"]);
+  });
+
+  it("keeps limiting without waiting on a hung Redis (SIGSTOP), and shares the limit again once it answers", async () => {
+    const port = await freePort();
+    const paused = spawn(
+      "redis-server",
+      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+      {
+        stdio: "ignore",
+      },
+    );
+    try {
+      const url = `redis://127.0.0.1:${port}`;
+      const client = new Redis(url, { commandTimeout: 50, maxRetriesPerRequest: 1 });
+      client.on("error", () => {});
+      clients.push(client);
+      await ready(client);
+      const changes: string[] = [];
+      const store = createRateLimitStore(
+        rateLimitingSchema.parse({ store: "redis", redisUrl: url, redisTimeoutMs: 50 }),
+        {
+          redis: client,
+          onStateChange: (state) => changes.push(state),
+        },
+      );
+      stores.push(store);
+      const limiter = new RateLimiter({
+        name: "target:hung",
+        provider: "hung",
+        limits: { requestsPerMinute: 1_000 },
+        store,
+        queue: { maxDepth: 8, maxWaitMs: 1_000 },
+      });
+      (await limiter.acquire(small, signal)).release();
+      expect(store.state).toBe("redis");
+      paused.kill("SIGSTOP");
+      const started = performance.now();
+      for (let i = 0; i < 5; i++) (await limiter.acquire(small, signal)).release();
+      const elapsed = performance.now() - started;
+      expect(store.state).toBe("redis-unreachable");
+      // Five acquisitions, each a few store operations bounded by redisTimeoutMs (50 ms), not by Redis.
+      expect(elapsed).toBeLessThan(5 * 4 * 50 + 500);
+      paused.kill("SIGCONT");
+      for (let i = 0; i < 100 && store.state !== "redis"; i++) {
+        (await limiter.acquire(small, signal)).release();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(store.state).toBe("redis");
+      expect(changes).toEqual(["redis-unreachable", "redis"]);
+    } finally {
+      paused.kill("SIGCONT");
+      paused.kill();
+    }
   });
 });

@@ -7,7 +7,10 @@ let h: Harness;
 beforeAll(async () => {
   h = await startHarness({
     providerDefaults: { rateLimit: { requestsPerMinute: 2 } },
-    pipeline: { retry: { maxAttempts: 1 }, rateLimiting: { perClient: { requestsPerMinute: 1 }, queue: { maxDepth: 4, maxWaitMs: 30_000 } } },
+    pipeline: {
+      retry: { maxAttempts: 1 },
+      rateLimiting: { perClient: { requestsPerMinute: 1 }, queue: { maxDepth: 4, maxWaitMs: 30_000 } },
+    },
   });
 });
 afterAll(() => h.close());
@@ -34,7 +37,9 @@ describe("rate limits through the gateway", () => {
     expect(Number(detail?.retryAfterMs)).toBeGreaterThan(1_000);
     expect(refused?.rawMessage).not.toContain("team-a");
     // Another client, and a caller without identity, are not held back by team-a's limit.
-    expect(await outcome(() => h.grpc.chat({ model: models.azure, messages }, { headers: { "x-client-id": "team-b" } }))).toBeUndefined();
+    expect(
+      await outcome(() => h.grpc.chat({ model: models.azure, messages }, { headers: { "x-client-id": "team-b" } })),
+    ).toBeUndefined();
     expect(await outcome(() => h.grpc.chat({ model: models.anthropic, messages }))).toBeUndefined();
   });
 
@@ -42,7 +47,11 @@ describe("rate limits through the gateway", () => {
     expect(await outcome(() => h.grpc.chat({ model: models.openai, messages }))).toBeUndefined();
     expect(await outcome(() => h.grpc.chat({ model: models.openai, messages }))).toBeUndefined();
     const { providers } = await h.grpc.listProviders({});
-    expect(providers.find((p) => p.name === "openai")?.rateLimit).toMatchObject({ requestsPerMinute: 2, requestsRemaining: 0n, queued: 0 });
+    expect(providers.find((p) => p.name === "openai")?.rateLimit).toMatchObject({
+      requestsPerMinute: 2,
+      requestsRemaining: 0n,
+      queued: 0,
+    });
     const before = h.emulator.records.length;
     const third = await outcome(() => h.grpc.chat({ model: models.openai, messages }, { timeoutMs: 1_000 }));
     expect(third?.code).toBe(Code.ResourceExhausted);
@@ -50,13 +59,20 @@ describe("rate limits through the gateway", () => {
   });
 
   it("queues a request over the limit instead of failing it when its deadline allows the wait", async () => {
-    const own = await startHarness({ pipeline: { rateLimiting: { perClient: { requestsPerMinute: 1 }, queue: { maxWaitMs: 120_000 } } } });
+    const own = await startHarness({
+      pipeline: { rateLimiting: { perClient: { requestsPerMinute: 1 }, queue: { maxWaitMs: 120_000 } } },
+    });
     try {
       const asC = { headers: { "x-client-id": "team-c" } };
       await own.grpc.chat({ model: models.openai, messages }, asC);
       const controller = new AbortController();
-      const pending = outcome(() => own.grpc.chat({ model: models.openai, messages }, { ...asC, signal: controller.signal }));
-      const raced = await Promise.race([pending.then(() => "settled"), new Promise((r) => setTimeout(() => r("waiting"), 300))]);
+      const pending = outcome(() =>
+        own.grpc.chat({ model: models.openai, messages }, { ...asC, signal: controller.signal }),
+      );
+      const raced = await Promise.race([
+        pending.then(() => "settled"),
+        new Promise((r) => setTimeout(() => r("waiting"), 300)),
+      ]);
       expect(raced).toBe("waiting");
       const { providers } = await own.grpc.listProviders({});
       expect(providers.find((p) => p.name === "openai")?.rateLimit?.queued).toBe(0);

@@ -91,7 +91,11 @@ describe("withRetry against the emulator", () => {
     const anthropic = createAnthropicProvider(anthropicTestConfig(emulator.url));
     emulator.setFault(firstRequests(1, { status: 529 }));
     const ctx = context();
-    const result = await withRetry(anthropic, retryConfig(), ampleBudget()).chat(chat, new AbortController().signal, ctx);
+    const result = await withRetry(anthropic, retryConfig(), ampleBudget()).chat(
+      chat,
+      new AbortController().signal,
+      ctx,
+    );
     expect(result.text).toBe(answer);
     expect(emulator.records.map((r) => r.status)).toEqual([529, 200]);
     expect(ctx.trace.events).toMatchObject([{ type: "retry", reason: "overloaded" }]);
@@ -99,7 +103,10 @@ describe("withRetry against the emulator", () => {
 
   it("marks the last 503 of maxAttempts as exhausted", async () => {
     emulator.setFault({ status: 503 });
-    const call = withRetry(openai, retryConfig({ maxAttempts: 3 }), ampleBudget()).chat(chat, new AbortController().signal);
+    const call = withRetry(openai, retryConfig({ maxAttempts: 3 }), ampleBudget()).chat(
+      chat,
+      new AbortController().signal,
+    );
     await expect(call).rejects.toMatchObject({ status: 503, retryable: true, retriesExhausted: true });
     expect(emulator.records).toHaveLength(3);
   });
@@ -114,7 +121,11 @@ describe("withRetry against the emulator", () => {
   it("fails at once when the retry-after would pass the deadline", async () => {
     emulator.setFault({ status: 429, retryAfterMs: 60_000 });
     const ctx = context(Date.now() + 1_000);
-    const call = withRetry(openai, retryConfig({ maxRetryAfterMs: 120_000 }), ampleBudget()).chat(chat, new AbortController().signal, ctx);
+    const call = withRetry(openai, retryConfig({ maxRetryAfterMs: 120_000 }), ampleBudget()).chat(
+      chat,
+      new AbortController().signal,
+      ctx,
+    );
     await expect(call).rejects.toMatchObject({ kind: "rate_limited", retryAfterMs: 60_000, retriesExhausted: false });
     expect(emulator.records).toHaveLength(1);
     expect(ctx.trace.events).toEqual([]);
@@ -122,7 +133,10 @@ describe("withRetry against the emulator", () => {
 
   it("fails at once when retry-after (in seconds) exceeds maxRetryAfterMs", async () => {
     emulator.setFault({ status: 429, retryAfterSeconds: 30 });
-    const call = withRetry(openai, retryConfig({ maxRetryAfterMs: 1_000 }), ampleBudget()).chat(chat, new AbortController().signal);
+    const call = withRetry(openai, retryConfig({ maxRetryAfterMs: 1_000 }), ampleBudget()).chat(
+      chat,
+      new AbortController().signal,
+    );
     await expect(call).rejects.toMatchObject({ kind: "rate_limited", retryAfterMs: 30_000, retriesExhausted: false });
     expect(emulator.records).toHaveLength(1);
   }, 5_000);
@@ -130,7 +144,9 @@ describe("withRetry against the emulator", () => {
   it("retries a stream whose first request failed before any chunk", async () => {
     emulator.setFault(firstRequests(1, { status: 500 }, (request) => request.stream));
     const ctx = context();
-    const { text, error } = await collect(withRetry(openai, retryConfig(), ampleBudget()).streamChat(chat, new AbortController().signal, ctx));
+    const { text, error } = await collect(
+      withRetry(openai, retryConfig(), ampleBudget()).streamChat(chat, new AbortController().signal, ctx),
+    );
     expect(error).toBeUndefined();
     expect(text).toBe(answer);
     expect(emulator.records.map((r) => r.status)).toEqual([500, 200]);
@@ -139,7 +155,9 @@ describe("withRetry against the emulator", () => {
   it("does not retry a stream cut after its first chunks reached the consumer", async () => {
     emulator.setFault({ dropAfterChunks: 2 });
     const ctx = context();
-    const { text, error } = await collect(withRetry(openai, retryConfig(), ampleBudget()).streamChat(chat, new AbortController().signal, ctx));
+    const { text, error } = await collect(
+      withRetry(openai, retryConfig(), ampleBudget()).streamChat(chat, new AbortController().signal, ctx),
+    );
     expect(text).toBe("Echo: one");
     expect(error).toMatchObject({ kind: "unavailable", retriesExhausted: false });
     expect(emulator.records).toHaveLength(1);
@@ -149,7 +167,11 @@ describe("withRetry against the emulator", () => {
     emulator.setFault({ status: 503, retryAfterMs: 60_000 });
     const controller = new AbortController();
     const ctx = context();
-    const call = withRetry(openai, retryConfig({ maxRetryAfterMs: 120_000 }), ampleBudget()).chat(chat, controller.signal, ctx);
+    const call = withRetry(openai, retryConfig({ maxRetryAfterMs: 120_000 }), ampleBudget()).chat(
+      chat,
+      controller.signal,
+      ctx,
+    );
     await waitFor(() => ctx.trace.events.length === 1);
     controller.abort();
     await expect(call).rejects.toMatchObject({ kind: "cancelled" });

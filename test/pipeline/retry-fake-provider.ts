@@ -1,10 +1,4 @@
-import type {
-  ChatRequest,
-  EmbedResult,
-  GenerationResult,
-  Provider,
-  StreamPart,
-} from "../../src/providers/provider.js";
+import type { ChatRequest, EmbedResult, GenerationResult, Provider, StreamPart } from "../../src/providers/provider.js";
 import { ProviderError, type ProviderErrorKind } from "../../src/providers/provider-error.js";
 
 /** What one attempt of the fake does: fail, or answer (a stream yields `deltas` first, then may fail). */
@@ -28,7 +22,12 @@ export function scriptedProvider(script: readonly FakeOutcome[], name = "fake"):
     return outcome;
   };
   const error = (kind: ProviderErrorKind, retryAfterMs?: number): ProviderError =>
-    new ProviderError({ kind, provider: name, message: `${name}: ${kind}`, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
+    new ProviderError({
+      kind,
+      provider: name,
+      message: `${name}: ${kind}`,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    });
   const result = (model: string): GenerationResult => ({ id: "r", text: "ok", finishReason: "stop", usage, model });
   async function unary(model: string): Promise<GenerationResult> {
     const outcome = next();
@@ -52,7 +51,8 @@ export function scriptedProvider(script: readonly FakeOutcome[], name = "fake"):
     chat: (request) => unary(request.model),
     streamChat: (request) => stream(request),
     complete: (request) => unary(request.model),
-    streamComplete: (request) => stream({ model: request.model, messages: [{ role: "user", content: request.prompt }] }),
+    streamComplete: (request) =>
+      stream({ model: request.model, messages: [{ role: "user", content: request.prompt }] }),
     embed: async (request): Promise<EmbedResult> => {
       const outcome = next();
       if ("fail" in outcome) throw error(outcome.fail, outcome.retryAfterMs);

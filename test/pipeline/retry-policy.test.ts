@@ -65,7 +65,9 @@ describe("withRetry", () => {
     "internal",
   ])("never retries %s", async (kind) => {
     const inner = scriptedProvider([{ fail: kind }, {}]);
-    const error: unknown = await withRetry(inner, retryConfig(), ampleBudget()).chat(chat, never).catch((e: unknown) => e);
+    const error: unknown = await withRetry(inner, retryConfig(), ampleBudget())
+      .chat(chat, never)
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ kind, retriesExhausted: false });
     expect(inner.attempts).toBe(1);
   });
@@ -131,7 +133,9 @@ describe("withRetry", () => {
     const budget = new RetryBudget({ ratio: 0, minPerSecond: 0 });
     const inner = scriptedProvider([{ fail: "unavailable" }, {}]);
     const ctx = context();
-    const error: unknown = await withRetry(inner, retryConfig(), budget).chat(chat, never, ctx).catch((e: unknown) => e);
+    const error: unknown = await withRetry(inner, retryConfig(), budget)
+      .chat(chat, never, ctx)
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: "unavailable", retriesExhausted: false });
     expect(inner.attempts).toBe(1);
   });
@@ -151,7 +155,11 @@ describe("withRetry", () => {
     const inner = scriptedProvider([{ fail: "unavailable", retryAfterMs: 60_000 }, {}]);
     const controller = new AbortController();
     const ctx = context();
-    const call = withRetry(inner, retryConfig({ maxRetryAfterMs: 120_000 }), ampleBudget()).chat(chat, controller.signal, ctx);
+    const call = withRetry(inner, retryConfig({ maxRetryAfterMs: 120_000 }), ampleBudget()).chat(
+      chat,
+      controller.signal,
+      ctx,
+    );
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(ctx.trace.events).toHaveLength(1);
     controller.abort();
@@ -168,7 +176,9 @@ describe("withRetry", () => {
   it("retries a stream that failed before its first part, yielding nothing of the failed attempt", async () => {
     const inner = scriptedProvider([{ fail: "unavailable" }, { deltas: ["a", "b"] }]);
     const ctx = context();
-    const { deltas, error } = await collect(withRetry(inner, retryConfig(), ampleBudget()).streamChat(chat, never, ctx));
+    const { deltas, error } = await collect(
+      withRetry(inner, retryConfig(), ampleBudget()).streamChat(chat, never, ctx),
+    );
     expect(error).toBeUndefined();
     expect(deltas).toEqual(["a", "b"]);
   });
@@ -176,7 +186,9 @@ describe("withRetry", () => {
   it("does not retry a stream once a part reached the consumer", async () => {
     const inner = scriptedProvider([{ deltas: ["a"], failAfterDeltas: "unavailable" }, { deltas: ["x"] }]);
     const ctx = context();
-    const { deltas, error } = await collect(withRetry(inner, retryConfig(), ampleBudget()).streamComplete({ model: "m", prompt: "p" }, never, ctx));
+    const { deltas, error } = await collect(
+      withRetry(inner, retryConfig(), ampleBudget()).streamComplete({ model: "m", prompt: "p" }, never, ctx),
+    );
     expect(deltas).toEqual(["a"]);
     expect(error).toMatchObject({ kind: "unavailable", retriesExhausted: false });
     expect(inner.attempts).toBe(1);

@@ -94,7 +94,11 @@ describe("withRetry waits out the provider's retry-after on the clock", () => {
     const { provider, startedAt } = timedProvider([{ fail: "rate_limited", retryAfterMs }, {}]);
     const ctx = context();
     const start = Date.now();
-    const call = withRetry(provider, retryConfig(), ampleBudget(), { random: () => 0 }).chat(chat, new AbortController().signal, ctx);
+    const call = withRetry(provider, retryConfig(), ampleBudget(), { random: () => 0 }).chat(
+      chat,
+      new AbortController().signal,
+      ctx,
+    );
     let settled = false;
     void call.then(
       () => (settled = true),
@@ -114,7 +118,12 @@ describe("withRetry waits out the provider's retry-after on the clock", () => {
   it("starts the second stream attempt no sooner than retry-after (5 s), and right after it", async () => {
     const { provider, startedAt } = timedProvider([{ fail: "overloaded", retryAfterMs }, { deltas: ["a", "b"] }]);
     const start = Date.now();
-    const text = collect(withRetry(provider, retryConfig(), ampleBudget(), { random: () => 0 }).streamChat(chat, new AbortController().signal));
+    const text = collect(
+      withRetry(provider, retryConfig(), ampleBudget(), { random: () => 0 }).streamChat(
+        chat,
+        new AbortController().signal,
+      ),
+    );
 
     await vi.advanceTimersByTimeAsync(retryAfterMs - 1);
     expect(startedAt).toEqual([start]);

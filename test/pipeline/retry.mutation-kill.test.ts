@@ -11,7 +11,8 @@ import { scriptedProvider } from "./retry-fake-provider.js";
 
 const chat = { model: "m", messages: [{ role: "user" as const, content: "hi" }] };
 const never = new AbortController().signal;
-const retryConfig = (overrides: Partial<RetryConfig> = {}): RetryConfig => retrySchema.parse({ baseDelayMs: 1, maxDelayMs: 2, ...overrides });
+const retryConfig = (overrides: Partial<RetryConfig> = {}): RetryConfig =>
+  retrySchema.parse({ baseDelayMs: 1, maxDelayMs: 2, ...overrides });
 const ampleBudget = (): RetryBudget => new RetryBudget({ ratio: 1, minPerSecond: 1_000_000 });
 const context = (deadline?: number): CallContext => ({ deadline, clientId: "", trace: new CallTrace() });
 
@@ -44,7 +45,9 @@ describe("withRetry limits", () => {
 
   it("does not retry when the wait would end exactly at the deadline", async () => {
     const inner = scriptedProvider([{ fail: "rate_limited", retryAfterMs: 50 }, {}]);
-    const error = await errorOf(withRetry(inner, retryConfig(), ampleBudget(), { now: () => 1_000 }).chat(chat, never, context(1_050)));
+    const error = await errorOf(
+      withRetry(inner, retryConfig(), ampleBudget(), { now: () => 1_000 }).chat(chat, never, context(1_050)),
+    );
     expect(error.kind).toBe("rate_limited");
     expect(inner.attempts).toBe(1);
   });
@@ -63,7 +66,10 @@ describe("withRetry limits", () => {
     const inner = scriptedProvider([{ fail: "unavailable" }]);
     let failure: unknown;
     try {
-      for await (const _part of withRetry(inner, retryConfig({ maxAttempts: 3 }), ampleBudget()).streamChat(chat, never) as AsyncIterable<StreamPart>) {
+      for await (const _part of withRetry(inner, retryConfig({ maxAttempts: 3 }), ampleBudget()).streamChat(
+        chat,
+        never,
+      ) as AsyncIterable<StreamPart>) {
         // no part: every attempt fails before its first
       }
     } catch (error) {

@@ -33,12 +33,22 @@ export interface FakeCall {
 }
 
 /** A ProviderError of `kind` from `provider`. */
-export function routeError(provider: string, kind: ProviderErrorKind, extra: { retryAfterMs?: number; retriesExhausted?: boolean } = {}): ProviderError {
+export function routeError(
+  provider: string,
+  kind: ProviderErrorKind,
+  extra: { retryAfterMs?: number; retriesExhausted?: boolean } = {},
+): ProviderError {
   return new ProviderError({ kind, provider, message: `${provider}: ${kind}`, ...extra });
 }
 
 function usageOf(completionTokens: number): TokenUsage {
-  return { promptTokens: 10, completionTokens, totalTokens: 10 + completionTokens, cachedPromptTokens: 0, cacheWriteTokens: 0 };
+  return {
+    promptTokens: 10,
+    completionTokens,
+    totalTokens: 10 + completionTokens,
+    cachedPromptTokens: 0,
+    cacheWriteTokens: 0,
+  };
 }
 
 /** Waits `ms` (forever when infinite) or until the signal aborts, then fails as cancelled. */
@@ -103,7 +113,12 @@ export class RouteFakeProvider implements Provider {
     return this.#stream("streamComplete", request, signal, context);
   }
 
-  async #begin(operation: FakeCall["operation"], request: FakeCall["request"], signal: AbortSignal, context: CallContext | undefined): Promise<FakeOutcome> {
+  async #begin(
+    operation: FakeCall["operation"],
+    request: FakeCall["request"],
+    signal: AbortSignal,
+    context: CallContext | undefined,
+  ): Promise<FakeOutcome> {
     const outcome = this.script(this.calls.length);
     this.calls.push({ operation, model: request.model, request, context });
     if (outcome.hang === true) await pause(Number.POSITIVE_INFINITY, signal, this.name);
@@ -111,14 +126,30 @@ export class RouteFakeProvider implements Provider {
     return outcome;
   }
 
-  async #unary(operation: FakeCall["operation"], request: FakeCall["request"], signal: AbortSignal, context: CallContext | undefined): Promise<GenerationResult> {
+  async #unary(
+    operation: FakeCall["operation"],
+    request: FakeCall["request"],
+    signal: AbortSignal,
+    context: CallContext | undefined,
+  ): Promise<GenerationResult> {
     const outcome = await this.#begin(operation, request, signal, context);
     if (outcome.error !== undefined) throw outcome.error;
     const text = outcome.text ?? "";
-    return { id: `${this.name}-1`, text, finishReason: "stop", usage: usageOf(text.split(" ").length), model: request.model };
+    return {
+      id: `${this.name}-1`,
+      text,
+      finishReason: "stop",
+      usage: usageOf(text.split(" ").length),
+      model: request.model,
+    };
   }
 
-  async *#stream(operation: FakeCall["operation"], request: FakeCall["request"], signal: AbortSignal, context: CallContext | undefined): AsyncGenerator<StreamPart> {
+  async *#stream(
+    operation: FakeCall["operation"],
+    request: FakeCall["request"],
+    signal: AbortSignal,
+    context: CallContext | undefined,
+  ): AsyncGenerator<StreamPart> {
     const outcome = await this.#begin(operation, request, signal, context);
     const words = (outcome.text ?? "").split(/(?=\s)/).filter((word) => word !== "");
     if (outcome.error !== undefined) {
@@ -126,6 +157,12 @@ export class RouteFakeProvider implements Provider {
       throw outcome.error;
     }
     for (const word of words) yield { type: "delta", text: word };
-    yield { type: "finish", id: `${this.name}-1`, finishReason: "stop", usage: usageOf(words.length), model: request.model };
+    yield {
+      type: "finish",
+      id: `${this.name}-1`,
+      finishReason: "stop",
+      usage: usageOf(words.length),
+      model: request.model,
+    };
   }
 }

@@ -22,15 +22,18 @@ const withoutExhausted: FallbackTrigger[] = ["circuit_open", "context_length", "
 function failingThenHealthy(fallbackOn: FallbackTrigger[]) {
   const first = new RouteFakeProvider("first", () => ({ error: routeError("first", "unavailable") }));
   const second = RouteFakeProvider.answering("second", "from second");
-  const route = routeOver(
-    [composedMember(first, { retry, breaker }), composedMember(second, { retry, breaker })],
-    { strategy: "ordered", fallbackOn },
-  );
+  const route = routeOver([composedMember(first, { retry, breaker }), composedMember(second, { retry, breaker })], {
+    strategy: "ordered",
+    fallbackOn,
+  });
   return { first, second, route };
 }
 
 async function failure(promise: Promise<unknown>): Promise<ProviderError> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
   if (!(error instanceof ProviderError)) throw new Error(`expected a ProviderError, got ${String(error)}`);
   return error;
 }
@@ -75,17 +78,27 @@ describe("route fallback after a target's retries are exhausted, with neutral he
     expect(second.calls).toHaveLength(0);
   });
 
-  it.each<FallbackTrigger>(["exhausted", "retryable"])("falls back to the second target when fallbackOn is [%s] (unary)", async (trigger) => {
-    const { first, second, route } = failingThenHealthy([trigger]);
-    const context = detachedContext();
-    const result = await route.chat(request, live(), context);
-    expect(result.text).toBe("from second");
-    expect(first.calls).toHaveLength(maxAttempts);
-    expect(second.calls).toHaveLength(1);
-    expect(context.trace.events.filter((event) => event.type === "fallback")).toEqual([
-      { type: "fallback", fromProvider: "first", fromModel: "first-model", toProvider: "second", toModel: "second-model", reason: "unavailable" },
-    ]);
-  });
+  it.each<FallbackTrigger>(["exhausted", "retryable"])(
+    "falls back to the second target when fallbackOn is [%s] (unary)",
+    async (trigger) => {
+      const { first, second, route } = failingThenHealthy([trigger]);
+      const context = detachedContext();
+      const result = await route.chat(request, live(), context);
+      expect(result.text).toBe("from second");
+      expect(first.calls).toHaveLength(maxAttempts);
+      expect(second.calls).toHaveLength(1);
+      expect(context.trace.events.filter((event) => event.type === "fallback")).toEqual([
+        {
+          type: "fallback",
+          fromProvider: "first",
+          fromModel: "first-model",
+          toProvider: "second",
+          toModel: "second-model",
+          reason: "unavailable",
+        },
+      ]);
+    },
+  );
 
   it("falls back to the second target when fallbackOn is [exhausted] (stream)", async () => {
     const { first, second, route } = failingThenHealthy(["exhausted"]);

@@ -1,4 +1,10 @@
-import { circuitBreakerSchema, retrySchema, routingSchema, timeoutsSchema, type RoutingConfig } from "../../src/config/pipeline-schema.js";
+import {
+  circuitBreakerSchema,
+  retrySchema,
+  routingSchema,
+  timeoutsSchema,
+  type RoutingConfig,
+} from "../../src/config/pipeline-schema.js";
 import { CircuitBreaker, withCircuitBreaker } from "../../src/pipeline/circuit-breaker.js";
 import { RetryBudget } from "../../src/pipeline/retry-budget.js";
 import { withRetry } from "../../src/pipeline/retry-policy.js";
@@ -20,10 +26,14 @@ export interface MemberOptions {
 
 /** A route member around `provider` with its own breaker and stats, as the lead composes them. */
 export function routeMember(provider: Provider, options: MemberOptions = {}): RouteMember {
-  const breaker = new CircuitBreaker(provider.name, circuitBreakerSchema.parse(options.breaker ?? {}));
+  const model = options.model ?? `${provider.name}-model`;
+  const breaker = new CircuitBreaker(
+    { provider: provider.name, model },
+    circuitBreakerSchema.parse(options.breaker ?? {}),
+  );
   return {
     provider: withCircuitBreaker(provider, breaker),
-    model: options.model ?? `${provider.name}-model`,
+    model,
     weight: options.weight ?? 1,
     breaker,
     stats: new TargetStats(),
@@ -32,7 +42,10 @@ export function routeMember(provider: Provider, options: MemberOptions = {}): Ro
 }
 
 /** A route over `members` with routing settings parsed from `routing` (schema defaults for the rest). */
-export function routeOver(members: readonly RouteMember[], routing: Partial<Parameters<typeof routingSchema.parse>[0]> = {}): RouteProvider {
+export function routeOver(
+  members: readonly RouteMember[],
+  routing: Partial<Parameters<typeof routingSchema.parse>[0]> = {},
+): RouteProvider {
   const config: RoutingConfig = routingSchema.parse(routing);
   return new RouteProvider({ name: "test-model", members, routing: config });
 }
@@ -53,7 +66,8 @@ export interface ChainOptions extends MemberOptions {
  * rate limiter, which sits between retry and breaker, is not needed here).
  */
 export function composedMember(adapter: Provider, options: ChainOptions = {}): RouteMember {
-  const timed = options.timeouts === undefined ? adapter : withTimeouts(adapter, timeoutsSchema.parse(options.timeouts));
+  const timed =
+    options.timeouts === undefined ? adapter : withTimeouts(adapter, timeoutsSchema.parse(options.timeouts));
   const member = routeMember(timed, options);
   if (options.retry === undefined) return member;
   const retry = retrySchema.parse(options.retry);

@@ -20,46 +20,78 @@ async function consume(stream: AsyncIterable<StreamPart>): Promise<{ text: strin
 
 /** A fake that sends `text` word by word and fails with `unavailable` after `chunks` of them. */
 function breaking(name: string, text: string, chunks: number): RouteFakeProvider {
-  return new RouteFakeProvider(name, () => ({ text, errorAfterChunks: chunks, error: routeError(name, "unavailable") }));
+  return new RouteFakeProvider(name, () => ({
+    text,
+    errorAfterChunks: chunks,
+    error: routeError(name, "unavailable"),
+  }));
 }
 
 describe("RouteProvider mid-stream continuation", () => {
   it("trims the prefill's trailing whitespace and does not send it twice", async () => {
     const continuing = new RouteFakeProvider("claude", () => ({ text: " z w" }), "anthropic");
-    const route = routeOver([routeMember(breaking("first", "x y  more", 3)), routeMember(continuing)], { midStream: "continue" });
+    const route = routeOver([routeMember(breaking("first", "x y  more", 3)), routeMember(continuing)], {
+      midStream: "continue",
+    });
     const context = detachedContext();
     const received = await consume(route.streamChat(request, live(), context));
     expect(received).toEqual({ text: "x y z w" });
     expect(context.trace.deliveredText).toBe("x y ");
     const sent = continuing.calls[0]?.request;
-    expect(sent).toMatchObject({ messages: [{ role: "user", content: "hi" }, { role: "assistant", content: "x y" }] });
+    expect(sent).toMatchObject({
+      messages: [
+        { role: "user", content: "hi" },
+        { role: "assistant", content: "x y" },
+      ],
+    });
   });
 
   it("extends the caller's own final assistant message rather than adding a second one", async () => {
     const continuing = new RouteFakeProvider("claude", () => ({ text: " c" }), "anthropic");
-    const route = routeOver([routeMember(breaking("first", "a b", 2)), routeMember(continuing)], { midStream: "continue" });
-    const prefilled: ChatRequest = { ...request, messages: [...request.messages, { role: "assistant", content: "Sure:" }] };
+    const route = routeOver([routeMember(breaking("first", "a b", 2)), routeMember(continuing)], {
+      midStream: "continue",
+    });
+    const prefilled: ChatRequest = {
+      ...request,
+      messages: [...request.messages, { role: "assistant", content: "Sure:" }],
+    };
     expect(await consume(route.streamChat(prefilled, live()))).toEqual({ text: "a b c" });
-    expect(continuing.calls[0]?.request).toMatchObject({ messages: [{ role: "user" }, { role: "assistant", content: "Sure:a b" }] });
+    expect(continuing.calls[0]?.request).toMatchObject({
+      messages: [{ role: "user" }, { role: "assistant", content: "Sure:a b" }],
+    });
   });
 
   it("moves on to the next capable target when a continuation fails before its first chunk", async () => {
-    const refusing = new RouteFakeProvider("claude-1", () => ({ error: routeError("claude-1", "overloaded") }), "anthropic");
+    const refusing = new RouteFakeProvider(
+      "claude-1",
+      () => ({ error: routeError("claude-1", "overloaded") }),
+      "anthropic",
+    );
     const continuing = new RouteFakeProvider("claude-2", () => ({ text: " b" }), "anthropic");
-    const route = routeOver([routeMember(breaking("first", "a x", 1)), routeMember(refusing), routeMember(continuing)], { midStream: "continue" });
+    const route = routeOver(
+      [routeMember(breaking("first", "a x", 1)), routeMember(refusing), routeMember(continuing)],
+      { midStream: "continue" },
+    );
     const context = detachedContext();
     expect(await consume(route.streamChat(request, live(), context))).toEqual({ text: "a b" });
-    expect(context.trace.events.map((event) => event.type === "stream_continued" && `${event.fromProvider}>${event.toProvider}:${event.reason}`)).toEqual([
-      "first>claude-1:unavailable",
-      "claude-1>claude-2:overloaded",
-    ]);
+    expect(
+      context.trace.events.map(
+        (event) => event.type === "stream_continued" && `${event.fromProvider}>${event.toProvider}:${event.reason}`,
+      ),
+    ).toEqual(["first>claude-1:unavailable", "claude-1>claude-2:overloaded"]);
   });
 
   it("chains continuations over several broken targets and sums what each delivered", async () => {
     const route = routeOver(
       [
         routeMember(breaking("first", "a b c d", 1)),
-        routeMember(new RouteFakeProvider("claude-1", () => ({ text: " b c d", errorAfterChunks: 1, error: routeError("claude-1", "timeout") }), "anthropic")),
+        routeMember(
+          new RouteFakeProvider(
+            "claude-1",
+            () => ({ text: " b c d", errorAfterChunks: 1, error: routeError("claude-1", "timeout") }),
+            "anthropic",
+          ),
+        ),
         routeMember(new RouteFakeProvider("claude-2", () => ({ text: " c d" }), "anthropic")),
       ],
       { midStream: "continue" },
@@ -73,9 +105,15 @@ describe("RouteProvider mid-stream continuation", () => {
 
   it("passes the caller's cancel through as it came, not as a mid-stream failure", async () => {
     const controller = new AbortController();
-    const route = routeOver([routeMember(new RouteFakeProvider("slow", () => ({ text: "a b", delayMs: 10_000 }))), routeMember(RouteFakeProvider.answering("other"))], {
-      midStream: "continue",
-    });
+    const route = routeOver(
+      [
+        routeMember(new RouteFakeProvider("slow", () => ({ text: "a b", delayMs: 10_000 }))),
+        routeMember(RouteFakeProvider.answering("other")),
+      ],
+      {
+        midStream: "continue",
+      },
+    );
     const pending = consume(route.streamChat(request, controller.signal));
     controller.abort();
     const { error } = await pending;
@@ -95,9 +133,15 @@ describe("RouteProvider mid-stream continuation", () => {
   });
 
   it("does not yield anything of an attempt that failed before its first chunk", async () => {
-    const route = routeOver([routeMember(RouteFakeProvider.failing("first", "overloaded")), routeMember(RouteFakeProvider.answering("second", "only this"))], {
-      midStream: "error",
-    });
+    const route = routeOver(
+      [
+        routeMember(RouteFakeProvider.failing("first", "overloaded")),
+        routeMember(RouteFakeProvider.answering("second", "only this")),
+      ],
+      {
+        midStream: "error",
+      },
+    );
     expect(await consume(route.streamChat(request, live()))).toEqual({ text: "only this" });
   });
 });

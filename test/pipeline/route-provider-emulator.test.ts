@@ -16,7 +16,10 @@ function faultsByModel(faults: Record<string, Fault>): void {
 }
 
 async function failure(promise: Promise<unknown>): Promise<ProviderError> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
   if (!(error instanceof ProviderError)) throw new Error(`expected a ProviderError, got ${String(error)}`);
   return error;
 }
@@ -25,8 +28,15 @@ async function failure(promise: Promise<unknown>): Promise<ProviderError> {
 function threeTargetChain() {
   faultsByModel({ "gpt-limited": { status: 429, retryAfterMs: 20 }, "gpt-hung": { hang: true } });
   return routeOver([
-    composedMember(harness.adapter("openai", "openai-main"), { model: "gpt-limited", retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10 } }),
-    composedMember(harness.adapter("azure", "azure-east"), { model: "gpt-hung", timeouts: { firstTokenMs: 150 }, retry: { maxAttempts: 1 } }),
+    composedMember(harness.adapter("openai", "openai-main"), {
+      model: "gpt-limited",
+      retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10 },
+    }),
+    composedMember(harness.adapter("azure", "azure-east"), {
+      model: "gpt-hung",
+      timeouts: { firstTokenMs: 150 },
+      retry: { maxAttempts: 1 },
+    }),
     composedMember(harness.adapter("anthropic", "claude"), { model: "claude-ok", timeouts: { firstTokenMs: 5_000 } }),
   ]);
 }
@@ -45,8 +55,22 @@ describe("RouteProvider against the emulator", () => {
     expect(harness.recordsOf("claude-ok").map((record) => record.status)).toEqual([200]);
     expect(routingEvents(context)).toEqual([
       expect.objectContaining({ type: "retry", provider: "openai-main", attempt: 1, reason: "rate_limited" }),
-      { type: "fallback", fromProvider: "openai-main", fromModel: "gpt-limited", toProvider: "azure-east", toModel: "gpt-hung", reason: "rate_limited" },
-      { type: "fallback", fromProvider: "azure-east", fromModel: "gpt-hung", toProvider: "claude", toModel: "claude-ok", reason: "timeout" },
+      {
+        type: "fallback",
+        fromProvider: "openai-main",
+        fromModel: "gpt-limited",
+        toProvider: "azure-east",
+        toModel: "gpt-hung",
+        reason: "rate_limited",
+      },
+      {
+        type: "fallback",
+        fromProvider: "azure-east",
+        fromModel: "gpt-hung",
+        toProvider: "claude",
+        toModel: "claude-ok",
+        reason: "timeout",
+      },
     ]);
     expect(context.trace.servedBy).toEqual({ provider: "claude", providerType: "anthropic", model: "claude-ok" });
     const hung = harness.recordsOf("gpt-hung")[0];
@@ -58,16 +82,25 @@ describe("RouteProvider against the emulator", () => {
     const context = detachedContext();
     const parts: StreamPart[] = [];
     for await (const part of threeTargetChain().streamChat(request, live(), context)) parts.push(part);
-    expect(parts.map((part) => (part.type === "delta" ? part.text : "|finish"))).toEqual(["Echo:", " three", " targets", "|finish"]);
-    expect(routingEvents(context).filter((event) => event.type === "fallback").map((event) => event.type === "fallback" && event.reason)).toEqual([
-      "rate_limited",
-      "timeout",
+    expect(parts.map((part) => (part.type === "delta" ? part.text : "|finish"))).toEqual([
+      "Echo:",
+      " three",
+      " targets",
+      "|finish",
     ]);
+    expect(
+      routingEvents(context)
+        .filter((event) => event.type === "fallback")
+        .map((event) => event.type === "fallback" && event.reason),
+    ).toEqual(["rate_limited", "timeout"]);
     expect(context.trace.servedBy?.provider).toBe("claude");
   });
 
   it("falls back on context_length and on content_filter", async () => {
-    faultsByModel({ "gpt-small": { status: 400, errorCode: "context_length_exceeded" }, "gpt-filtered": { status: 400, errorCode: "content_filter" } });
+    faultsByModel({
+      "gpt-small": { status: 400, errorCode: "context_length_exceeded" },
+      "gpt-filtered": { status: 400, errorCode: "content_filter" },
+    });
     const route = routeOver([
       composedMember(harness.adapter("openai", "openai-small"), { model: "gpt-small" }),
       composedMember(harness.adapter("azure", "azure-filtered"), { model: "gpt-filtered" }),
@@ -75,7 +108,10 @@ describe("RouteProvider against the emulator", () => {
     ]);
     const context = detachedContext();
     expect((await route.chat(request, live(), context)).text).toBe("Echo: three targets");
-    expect(routingEvents(context).map((event) => event.type === "fallback" && event.reason)).toEqual(["context_length", "content_filter"]);
+    expect(routingEvents(context).map((event) => event.type === "fallback" && event.reason)).toEqual([
+      "context_length",
+      "content_filter",
+    ]);
   });
 
   it("does not fall back on the caller's invalid request: only one target is called", async () => {
@@ -84,7 +120,11 @@ describe("RouteProvider against the emulator", () => {
       composedMember(harness.adapter("openai", "openai-a"), { model: "gpt-a", retry: { maxAttempts: 3 } }),
       composedMember(harness.adapter("anthropic", "claude"), { model: "claude-ok" }),
     ]);
-    expect(await failure(route.chat(request, live()))).toMatchObject({ kind: "invalid_request", provider: "openai-a", status: 400 });
+    expect(await failure(route.chat(request, live()))).toMatchObject({
+      kind: "invalid_request",
+      provider: "openai-a",
+      status: 400,
+    });
     expect(harness.emulator().records).toHaveLength(1);
   });
 
@@ -102,7 +142,10 @@ describe("RouteProvider against the emulator", () => {
   it("opens the breaker after repeated failures, fails fast, and closes it with a half-open probe", async () => {
     let down = true;
     harness.emulator().setFault((emulated) => (down && emulated.model === "gpt-down" ? { status: 500 } : undefined));
-    const flaky = composedMember(harness.adapter("openai", "openai-flaky"), { model: "gpt-down", breaker: { failureThreshold: 2, openMs: 60 } });
+    const flaky = composedMember(harness.adapter("openai", "openai-flaky"), {
+      model: "gpt-down",
+      breaker: { failureThreshold: 2, openMs: 60 },
+    });
     const route = routeOver([flaky, composedMember(harness.adapter("anthropic", "claude"), { model: "claude-ok" })]);
     for (let i = 0; i < 4; i++) expect((await route.chat(request, live())).text).toBe("Echo: three targets");
     expect(harness.recordsOf("gpt-down")).toHaveLength(2);

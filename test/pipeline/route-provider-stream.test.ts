@@ -17,7 +17,9 @@ function faultsByModel(faults: Record<string, Fault>): void {
 }
 
 /** Reads a stream to its end or its error, keeping what the consumer received. */
-async function consume(stream: AsyncIterable<StreamPart>): Promise<{ text: string; deltas: number; finish?: Extract<StreamPart, { type: "finish" }>; error?: ProviderError }> {
+async function consume(
+  stream: AsyncIterable<StreamPart>,
+): Promise<{ text: string; deltas: number; finish?: Extract<StreamPart, { type: "finish" }>; error?: ProviderError }> {
   let text = "";
   let deltas = 0;
   try {
@@ -48,7 +50,9 @@ describe("RouteProvider streams against the emulator", () => {
     const received = await consume(route.streamChat(request, live(), context));
     expect(received.text).toBe(fullAnswer);
     expect(received.finish?.usage.completionTokens).toBe(11);
-    expect(events(context)).toEqual([expect.objectContaining({ type: "fallback", fromProvider: "openai-main", toProvider: "openai-backup" })]);
+    expect(events(context)).toEqual([
+      expect.objectContaining({ type: "fallback", fromProvider: "openai-main", toProvider: "openai-backup" }),
+    ]);
   });
 
   it("midStream error: ends a stream cut after 5 chunks with an explicit UNAVAILABLE naming them", async () => {
@@ -64,7 +68,9 @@ describe("RouteProvider streams against the emulator", () => {
     expect(received.text).toBe("Echo: one two three four");
     expect(received.finish).toBeUndefined();
     expect(received.error).toMatchObject({ kind: "unavailable", retryable: false, provider: "claude" });
-    expect(received.error?.message).toMatch(/^claude: stream failed after 5 chunks \(24 characters\) were delivered: claude: /);
+    expect(received.error?.message).toMatch(
+      /^claude: stream failed after 5 chunks \(24 characters\) were delivered: claude: /,
+    );
     expect(harness.recordsOf("claude-drop")).toHaveLength(1);
     expect(harness.recordsOf("claude-ok")).toHaveLength(0);
   });
@@ -83,9 +89,21 @@ describe("RouteProvider streams against the emulator", () => {
     expect(received.error).toBeUndefined();
     expect(received.text).toBe(fullAnswer);
     expect(received.deltas).toBe(11);
-    expect(events(context)).toEqual([{ type: "stream_continued", fromProvider: "claude", toProvider: "claude-backup", deliveredChars: 24, reason: "unavailable" }]);
+    expect(events(context)).toEqual([
+      {
+        type: "stream_continued",
+        fromProvider: "claude",
+        toProvider: "claude-backup",
+        deliveredChars: 24,
+        reason: "unavailable",
+      },
+    ]);
     expect(context.trace.deliveredText).toBe("Echo: one two three four");
-    expect(context.trace.servedBy).toEqual({ provider: "claude-backup", providerType: "anthropic", model: "claude-ok" });
+    expect(context.trace.servedBy).toEqual({
+      provider: "claude-backup",
+      providerType: "anthropic",
+      model: "claude-ok",
+    });
 
     const continuation = harness.recordsOf("claude-ok")[0]?.request.body;
     expect(continuation).toMatchObject({
@@ -97,7 +115,11 @@ describe("RouteProvider streams against the emulator", () => {
     });
     // Both attempts are paid for: 5 + 6 output tokens; the continuation's prompt ((10 + 3) + (5 + 3) + 3 = 24)
     // plus the broken attempt's, estimated as that prompt without the 5 delivered tokens (its real prompt was 16).
-    expect(received.finish?.usage).toMatchObject({ completionTokens: 11, promptTokens: 24 + 19, totalTokens: 24 + 19 + 11 });
+    expect(received.finish?.usage).toMatchObject({
+      completionTokens: 11,
+      promptTokens: 24 + 19,
+      totalTokens: 24 + 19 + 11,
+    });
   });
 
   it("midStream continue skips targets without prefill and continues on an Anthropic one", async () => {
@@ -114,7 +136,9 @@ describe("RouteProvider streams against the emulator", () => {
     const received = await consume(route.streamChat(request, live(), context));
     expect(received.text).toBe(fullAnswer);
     expect(harness.recordsOf("gpt-ok")).toHaveLength(0);
-    expect(events(context)).toEqual([expect.objectContaining({ type: "stream_continued", fromProvider: "openai-main", toProvider: "claude" })]);
+    expect(events(context)).toEqual([
+      expect.objectContaining({ type: "stream_continued", fromProvider: "openai-main", toProvider: "claude" }),
+    ]);
   });
 
   it("midStream continue ends with the explicit error when no target can continue", async () => {
@@ -129,7 +153,9 @@ describe("RouteProvider streams against the emulator", () => {
     const received = await consume(route.streamChat(request, live()));
     expect(received.text).toBe("Echo: one two three four");
     expect(received.error).toMatchObject({ kind: "unavailable", retryable: false });
-    expect(received.error?.message).toMatch(/^openai-main: stream failed after 5 chunks \(24 characters\) were delivered: .*; no other target can continue it$/);
+    expect(received.error?.message).toMatch(
+      /^openai-main: stream failed after 5 chunks \(24 characters\) were delivered: .*; no other target can continue it$/,
+    );
     expect(harness.recordsOf("gpt-ok")).toHaveLength(0);
   });
 

@@ -9,7 +9,10 @@ const request = { model: "test-model", messages: [{ role: "user" as const, conte
 const live = (): AbortSignal => new AbortController().signal;
 
 async function failure(promise: Promise<unknown>): Promise<ProviderError> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
   if (!(error instanceof ProviderError)) throw new Error(`expected a ProviderError, got ${String(error)}`);
   return error;
 }
@@ -19,31 +22,54 @@ describe("RouteProvider fallback", () => {
     const first = RouteFakeProvider.failing("first", "unavailable");
     const second = RouteFakeProvider.answering("second", "hello", "anthropic");
     const context = detachedContext();
-    const result = await routeOver([routeMember(first), routeMember(second, { model: "claude-x" })]).chat(request, live(), context);
+    const result = await routeOver([routeMember(first), routeMember(second, { model: "claude-x" })]).chat(
+      request,
+      live(),
+      context,
+    );
     expect(result.text).toBe("hello");
     expect(first.calls.map((call) => call.model)).toEqual(["first-model"]);
     expect(second.calls.map((call) => call.model)).toEqual(["claude-x"]);
     expect(second.calls[0]?.context).toBe(context);
     expect(context.trace.events).toEqual([
-      { type: "fallback", fromProvider: "first", fromModel: "first-model", toProvider: "second", toModel: "claude-x", reason: "unavailable" },
+      {
+        type: "fallback",
+        fromProvider: "first",
+        fromModel: "first-model",
+        toProvider: "second",
+        toModel: "claude-x",
+        reason: "unavailable",
+      },
     ]);
     expect(context.trace.servedBy).toEqual({ provider: "second", providerType: "anthropic", model: "claude-x" });
   });
 
-  it.each(["context_length", "content_filter", "auth", "quota_exceeded", "not_found", "unsupported", "queue_full", "rate_limited", "timeout"] as const)(
-    "falls back on %s",
-    async (kind) => {
-      const second = RouteFakeProvider.answering("second");
-      await routeOver([routeMember(RouteFakeProvider.failing("first", kind)), routeMember(second)]).complete({ model: "x", prompt: "p" }, live());
-      expect(second.calls).toHaveLength(1);
-    },
-  );
+  it.each([
+    "context_length",
+    "content_filter",
+    "auth",
+    "quota_exceeded",
+    "not_found",
+    "unsupported",
+    "queue_full",
+    "rate_limited",
+    "timeout",
+  ] as const)("falls back on %s", async (kind) => {
+    const second = RouteFakeProvider.answering("second");
+    await routeOver([routeMember(RouteFakeProvider.failing("first", kind)), routeMember(second)]).complete(
+      { model: "x", prompt: "p" },
+      live(),
+    );
+    expect(second.calls).toHaveLength(1);
+  });
 
   it.each(["invalid_request", "cancelled"] as const)("never falls back on the caller's %s", async (kind) => {
     const first = RouteFakeProvider.failing("first", kind);
     const second = RouteFakeProvider.answering("second");
     const context = detachedContext();
-    expect(await failure(routeOver([routeMember(first), routeMember(second)]).chat(request, live(), context))).toMatchObject({ kind, provider: "first" });
+    expect(
+      await failure(routeOver([routeMember(first), routeMember(second)]).chat(request, live(), context)),
+    ).toMatchObject({ kind, provider: "first" });
     expect(first.calls).toHaveLength(1);
     expect(second.calls).toHaveLength(0);
     expect(context.trace.events).toEqual([]);
@@ -51,17 +77,25 @@ describe("RouteProvider fallback", () => {
 
   it("falls back only on the configured triggers", async () => {
     const second = RouteFakeProvider.answering("second");
-    const route = routeOver([routeMember(RouteFakeProvider.failing("first", "context_length")), routeMember(second)], { fallbackOn: ["retryable"] });
+    const route = routeOver([routeMember(RouteFakeProvider.failing("first", "context_length")), routeMember(second)], {
+      fallbackOn: ["retryable"],
+    });
     expect(await failure(route.chat(request, live()))).toMatchObject({ kind: "context_length" });
     expect(second.calls).toHaveLength(0);
 
-    const exhausted = new RouteFakeProvider("first", () => ({ error: routeError("first", "unavailable", { retriesExhausted: true }) }));
+    const exhausted = new RouteFakeProvider("first", () => ({
+      error: routeError("first", "unavailable", { retriesExhausted: true }),
+    }));
     const gaveUpEarly = new RouteFakeProvider("early", () => ({ error: routeError("early", "rate_limited") }));
-    const onlyExhausted = routeOver([routeMember(gaveUpEarly), routeMember(exhausted), routeMember(second)], { fallbackOn: ["exhausted"] });
+    const onlyExhausted = routeOver([routeMember(gaveUpEarly), routeMember(exhausted), routeMember(second)], {
+      fallbackOn: ["exhausted"],
+    });
     expect(await failure(onlyExhausted.chat(request, live()))).toMatchObject({ kind: "rate_limited" });
     const afterExhausted = routeOver([routeMember(exhausted), routeMember(second)], { fallbackOn: ["exhausted"] });
     expect((await afterExhausted.chat(request, live())).text).toBe("answer from second");
-    const retryableCoversExhausted = routeOver([routeMember(exhausted), routeMember(second)], { fallbackOn: ["retryable"] });
+    const retryableCoversExhausted = routeOver([routeMember(exhausted), routeMember(second)], {
+      fallbackOn: ["retryable"],
+    });
     expect((await retryableCoversExhausted.chat(request, live())).text).toBe("answer from second");
   });
 
@@ -78,7 +112,10 @@ describe("RouteProvider fallback", () => {
     const second = RouteFakeProvider.answering("second");
     const context: CallContext = { ...detachedContext(), deadline: Date.now() - 1 };
     const route = routeOver([routeMember(RouteFakeProvider.failing("first", "unavailable")), routeMember(second)]);
-    expect(await failure(route.chat(request, live(), context))).toMatchObject({ kind: "unavailable", provider: "first" });
+    expect(await failure(route.chat(request, live(), context))).toMatchObject({
+      kind: "unavailable",
+      provider: "first",
+    });
     expect(second.calls).toHaveLength(0);
   });
 
@@ -86,7 +123,11 @@ describe("RouteProvider fallback", () => {
     const open = routeMember(RouteFakeProvider.answering("broken"), { breaker: { failureThreshold: 1 } });
     open.breaker?.trip();
     const route = routeOver([
-      routeMember(new RouteFakeProvider("limited", () => ({ error: routeError("limited", "rate_limited", { retryAfterMs: 500 }) }))),
+      routeMember(
+        new RouteFakeProvider("limited", () => ({
+          error: routeError("limited", "rate_limited", { retryAfterMs: 500 }),
+        })),
+      ),
       routeMember(RouteFakeProvider.failing("down", "unavailable")),
       open,
     ]);
@@ -98,7 +139,10 @@ describe("RouteProvider fallback", () => {
   });
 
   it("throws the circuit that reopens first when every circuit is open", async () => {
-    const members = [routeMember(RouteFakeProvider.answering("a"), { breaker: { openMs: 5_000 } }), routeMember(RouteFakeProvider.answering("b"), { breaker: { openMs: 1_000 } })];
+    const members = [
+      routeMember(RouteFakeProvider.answering("a"), { breaker: { openMs: 5_000 } }),
+      routeMember(RouteFakeProvider.answering("b"), { breaker: { openMs: 1_000 } }),
+    ];
     for (const member of members) member.breaker?.trip();
     const error = await failure(routeOver(members).chat(request, live()));
     expect(error).toMatchObject({ kind: "circuit_open", provider: "b", retryable: false });
@@ -112,7 +156,11 @@ describe("RouteProvider health", () => {
     const member = routeMember(first);
     member.breaker?.trip();
     const context = detachedContext();
-    const result = await routeOver([member, routeMember(RouteFakeProvider.answering("second"))]).chat(request, live(), context);
+    const result = await routeOver([member, routeMember(RouteFakeProvider.answering("second"))]).chat(
+      request,
+      live(),
+      context,
+    );
     expect(result.text).toBe("answer from second");
     expect(first.calls).toHaveLength(0);
     expect(context.trace.servedBy?.provider).toBe("second");
@@ -128,13 +176,18 @@ describe("RouteProvider health", () => {
     health.healthy = true;
     expect(route.plan().map((member) => member.provider.name)).toEqual(["sick", "well"]);
 
-    const lastResort = routeOver([routeMember(sick, { health: manualHealth(false) }), routeMember(RouteFakeProvider.failing("well", "overloaded"))]);
+    const lastResort = routeOver([
+      routeMember(sick, { health: manualHealth(false) }),
+      routeMember(RouteFakeProvider.failing("well", "overloaded")),
+    ]);
     expect((await lastResort.chat(request, live())).text).toBe("answer from sick");
   });
 
   it("opens a failing target's circuit, then skips it until a half-open probe succeeds", async () => {
     let healthy = false;
-    const flaky = new RouteFakeProvider("flaky", () => (healthy ? { text: "back" } : { error: routeError("flaky", "overloaded") }));
+    const flaky = new RouteFakeProvider("flaky", () =>
+      healthy ? { text: "back" } : { error: routeError("flaky", "overloaded") },
+    );
     const member = routeMember(flaky, { breaker: { failureThreshold: 2, openMs: 40 } });
     const route = routeOver([member, routeMember(RouteFakeProvider.answering("backup"))]);
     for (let i = 0; i < 4; i++) expect((await route.chat(request, live())).text).toBe("answer from backup");

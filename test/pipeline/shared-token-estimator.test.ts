@@ -15,7 +15,11 @@ function messages(text: string): ChatMessage[] {
 describe("SharedTokenEstimator", () => {
   it("counts the messages of one call once, whichever model name of the same tokenizer asks", async () => {
     const shared = new SharedTokenEstimator({ defaultMaxTokens: 1024 });
-    const call = { model: "bench-route", messages: messages("the quick brown fox jumps over the lazy dog"), maxTokens: 64 };
+    const call = {
+      model: "bench-route",
+      messages: messages("the quick brown fox jumps over the lazy dog"),
+      maxTokens: 64,
+    };
     const byClientLimit = shared.chat({ ...call, model: "gpt-4o-mini" });
     const byTarget = shared.chat({ ...call, model: "gpt-4o" });
     expect(byTarget).toBe(byClientLimit);
@@ -29,7 +33,10 @@ describe("SharedTokenEstimator", () => {
     const otherEncoding = shared.chat({ model: "gpt-4", messages: text });
     const otherVendor = shared.chat({ model: "claude-sonnet-4-5", messages: text });
     const otherAllowance = shared.chat({ model: "gpt-4o", messages: text, maxTokens: 10 });
-    const otherMessages = shared.chat({ model: "gpt-4o", messages: messages("a prompt that tokenizes differently under o200k_base and cl100k_base: naïve façade") });
+    const otherMessages = shared.chat({
+      model: "gpt-4o",
+      messages: messages("a prompt that tokenizes differently under o200k_base and cl100k_base: naïve façade"),
+    });
     for (const other of [otherEncoding, otherVendor, otherAllowance, otherMessages]) expect(other).not.toBe(first);
     expect(await otherEncoding).toEqual(await plain.chat({ model: "gpt-4", messages: text }));
     expect(await otherVendor).toEqual(await plain.chat({ model: "claude-sonnet-4-5", messages: text }));

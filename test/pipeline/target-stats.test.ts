@@ -71,7 +71,9 @@ describe("withTargetStats", () => {
 
   it("leaves no sample for a failed call or a stream dropped before its first part", async () => {
     const stats = new TargetStats();
-    await expect(withTargetStats(RouteFakeProvider.failing("p", "overloaded"), stats).chat(request, live())).rejects.toMatchObject({ kind: "overloaded" });
+    await expect(
+      withTargetStats(RouteFakeProvider.failing("p", "overloaded"), stats).chat(request, live()),
+    ).rejects.toMatchObject({ kind: "overloaded" });
     const slow = withTargetStats(new RouteFakeProvider("p", () => ({ hang: true })), stats);
     const controller = new AbortController();
     const pending = slow.streamChat(request, controller.signal)[Symbol.asyncIterator]().next();

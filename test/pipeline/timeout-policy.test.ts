@@ -3,7 +3,10 @@ import { retrySchema, timeoutsSchema } from "../../src/config/pipeline-schema.js
 import { startEmulator, type Emulator, type EmulatorRecord } from "../../src/emulator/emulator.js";
 import { RetryBudget } from "../../src/pipeline/retry-budget.js";
 import { withRetry } from "../../src/pipeline/retry-policy.js";
+import { outcomeOfError } from "../../src/pipeline/circuit-breaker.js";
+import { fallbackTrigger } from "../../src/pipeline/route-fallback.js";
 import { withTimeouts } from "../../src/pipeline/timeout-policy.js";
+import type { ProviderError } from "../../src/providers/provider-error.js";
 import { createAnthropicProvider } from "../../src/providers/anthropic/create-anthropic-provider.js";
 import { CallTrace } from "../../src/providers/call-context.js";
 import { createOpenAIProvider } from "../../src/providers/openai/create-openai-provider.js";
@@ -78,20 +81,28 @@ describe("withTimeouts against the emulator", () => {
     await expect(call).rejects.toMatchObject({ kind: "timeout", provider: "anthropic-test" });
     expect(await onlyRecord(emulator)).toMatchObject({ aborted: true });
     emulator.reset();
-    const embed = withTimeouts(openai, limits({ totalMs: 400 })).embed({ model: "e", inputs: ["a"] }, new AbortController().signal);
+    const embed = withTimeouts(openai, limits({ totalMs: 400 })).embed(
+      { model: "e", inputs: ["a"] },
+      new AbortController().signal,
+    );
     await expect(embed).rejects.toThrow(/totalMs/);
     expect(await onlyRecord(emulator)).toMatchObject({ aborted: true });
   }, 5_000);
 
   it("lets a unary answer that comes in time through", async () => {
     emulator.setFault({ latencyMs: 20 });
-    const result = await withTimeouts(openai, limits({ firstTokenMs: 5_000, totalMs: 5_000 })).chat(chat, new AbortController().signal);
+    const result = await withTimeouts(openai, limits({ firstTokenMs: 5_000, totalMs: 5_000 })).chat(
+      chat,
+      new AbortController().signal,
+    );
     expect(result.text).toBe(answer);
   });
 
   it("abandons a stream whose first token does not come within firstTokenMs", async () => {
     emulator.setFault({ ttftMs: 60_000 });
-    const { text, error } = await collect(withTimeouts(openai, limits({ firstTokenMs: 400 })).streamChat(chat, new AbortController().signal));
+    const { text, error } = await collect(
+      withTimeouts(openai, limits({ firstTokenMs: 400 })).streamChat(chat, new AbortController().signal),
+    );
     expect(text).toBe("");
     expect(error).toMatchObject({ kind: "timeout", message: expect.stringMatching(/firstTokenMs/) });
     expect(await onlyRecord(emulator)).toMatchObject({ aborted: true, status: 200, chunksSent: 0 });
@@ -99,7 +110,9 @@ describe("withTimeouts against the emulator", () => {
 
   it("abandons a stream that goes quiet for longer than idleMs after its first chunk", async () => {
     emulator.setFault({ chunkDelayMs: 60_000 });
-    const { text, error } = await collect(withTimeouts(openai, limits({ firstTokenMs: 5_000, idleMs: 300 })).streamChat(chat, new AbortController().signal));
+    const { text, error } = await collect(
+      withTimeouts(openai, limits({ firstTokenMs: 5_000, idleMs: 300 })).streamChat(chat, new AbortController().signal),
+    );
     expect(text).toBe("Echo:");
     expect(error).toMatchObject({ kind: "timeout", message: expect.stringMatching(/idleMs/) });
     expect(await onlyRecord(emulator)).toMatchObject({ aborted: true, chunksSent: 1 });
@@ -107,15 +120,41 @@ describe("withTimeouts against the emulator", () => {
 
   it("ends a steady but slow stream at totalMs", async () => {
     emulator.setFault({ chunkDelayMs: 250 });
-    const { text, error } = await collect(withTimeouts(openai, limits({ idleMs: 5_000, totalMs: 600 })).streamChat(chat, new AbortController().signal));
+    const { text, error } = await collect(
+      withTimeouts(openai, limits({ idleMs: 5_000, totalMs: 600 })).streamChat(chat, new AbortController().signal),
+    );
     expect(text.length).toBeGreaterThan(0);
     expect(text.length).toBeLessThan(answer.length);
     expect(error).toMatchObject({ kind: "timeout", message: expect.stringMatching(/totalMs/) });
     expect(await onlyRecord(emulator)).toMatchObject({ aborted: true });
   }, 5_000);
 
+  it("marks totalMs passing while a slow reader holds the stream as caller-caused: not retryable, neutral for the breaker, no fallback", async () => {
+    const { text, error } = await collect(
+      withTimeouts(openai, limits({ idleMs: 5_000, totalMs: 300 })).streamChat(chat, new AbortController().signal),
+      200,
+    );
+    expect(text.length).toBeLessThan(answer.length);
+    expect(error).toMatchObject({ kind: "timeout", callerCaused: true, retryable: false });
+    expect(outcomeOfError(error)).toBe("neutral");
+    expect(fallbackTrigger(error as ProviderError)).toBeUndefined();
+  }, 5_000);
+
+  it("keeps totalMs passing while the provider is slow a provider failure", async () => {
+    emulator.setFault({ chunkDelayMs: 250 });
+    const { error } = await collect(
+      withTimeouts(openai, limits({ idleMs: 5_000, totalMs: 600 })).streamChat(chat, new AbortController().signal),
+    );
+    expect(error).toMatchObject({ kind: "timeout", callerCaused: false, retryable: true });
+    expect(outcomeOfError(error)).toBe("failure");
+    expect(fallbackTrigger(error as ProviderError)).toBe("retryable");
+  }, 5_000);
+
   it("does not count a slow consumer against idleMs", async () => {
-    const { text, error } = await collect(withTimeouts(openai, limits({ idleMs: 50 })).streamChat(chat, new AbortController().signal), 120);
+    const { text, error } = await collect(
+      withTimeouts(openai, limits({ idleMs: 50 })).streamChat(chat, new AbortController().signal),
+      120,
+    );
     expect(error).toBeUndefined();
     expect(text).toBe(answer);
   });
@@ -149,7 +188,9 @@ describe("withTimeouts against the emulator", () => {
       retrySchema.parse({ baseDelayMs: 1, maxDelayMs: 2 }),
       new RetryBudget({ ratio: 0.1, minPerSecond: 1 }),
     );
-    const { text, error } = await collect(policy.streamChat(chat, new AbortController().signal, { deadline: undefined, clientId: "", trace }));
+    const { text, error } = await collect(
+      policy.streamChat(chat, new AbortController().signal, { deadline: undefined, clientId: "", trace }),
+    );
     expect(error).toBeUndefined();
     expect(text).toBe(answer);
     expect(trace.events).toMatchObject([{ type: "retry", reason: "timeout" }]);
@@ -183,7 +224,10 @@ describe("withTimeouts with fake providers", () => {
         return new Promise(() => undefined);
       },
     };
-    const call = withTimeouts(stuck, limits({ firstTokenMs: 50 })).complete({ model: "m", prompt: "p" }, new AbortController().signal);
+    const call = withTimeouts(stuck, limits({ firstTokenMs: 50 })).complete(
+      { model: "m", prompt: "p" },
+      new AbortController().signal,
+    );
     await expect(call).rejects.toMatchObject({ kind: "timeout", provider: "stuck" });
     expect(received?.aborted).toBe(true);
   }, 5_000);
@@ -212,7 +256,12 @@ describe("withTimeouts with fake providers", () => {
         },
       }),
     };
-    const { text, error } = await collect(withTimeouts(stuck, limits({ idleMs: 50 })).streamComplete({ model: "m", prompt: "p" }, new AbortController().signal));
+    const { text, error } = await collect(
+      withTimeouts(stuck, limits({ idleMs: 50 })).streamComplete(
+        { model: "m", prompt: "p" },
+        new AbortController().signal,
+      ),
+    );
     expect(text).toBe("hi");
     expect(error).toMatchObject({ kind: "timeout", message: expect.stringMatching(/idleMs/) });
   }, 5_000);
@@ -220,6 +269,8 @@ describe("withTimeouts with fake providers", () => {
   it("passes the inner provider's own errors through unchanged", async () => {
     const failure = new Error("boom");
     const failing: Provider = { ...base, chat: () => Promise.reject(failure) };
-    await expect(withTimeouts(failing, limits({ firstTokenMs: 1_000 })).chat(chat, new AbortController().signal)).rejects.toBe(failure);
+    await expect(
+      withTimeouts(failing, limits({ firstTokenMs: 1_000 })).chat(chat, new AbortController().signal),
+    ).rejects.toBe(failure);
   });
 });

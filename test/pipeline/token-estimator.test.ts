@@ -7,10 +7,15 @@ const estimator = new TokenEstimator({ defaultMaxTokens: 1024 });
 /** Deterministic prose: random lowercase words with some sentence breaks, no repeated text for caches to hit. */
 function prose(chars: number, seed = 7): string {
   let state = seed;
-  const next = (): number => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const next = (): number => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648;
+  };
   let text = "";
   while (text.length < chars) {
-    const word = Array.from({ length: 2 + Math.floor(next() * 8) }, () => String.fromCharCode(97 + Math.floor(next() * 26)));
+    const word = Array.from({ length: 2 + Math.floor(next() * 8) }, () =>
+      String.fromCharCode(97 + Math.floor(next() * 26)),
+    );
     text += (next() < 0.1 ? ". " : " ") + word.join("");
   }
   return text.slice(0, chars);
@@ -55,7 +60,10 @@ describe("TokenEstimator", () => {
   });
 
   it("counts a message name and its extra token", async () => {
-    const estimate = await estimator.chat({ model: "gpt-4o", messages: [{ role: "user", content: "Hello, world!", name: "bob" }] });
+    const estimate = await estimator.chat({
+      model: "gpt-4o",
+      messages: [{ role: "user", content: "Hello, world!", name: "bob" }],
+    });
     expect(estimate.promptTokens).toBe(3 + (3 + 1 + 4) + (1 + 1));
   });
 
@@ -79,7 +87,10 @@ describe("TokenEstimator", () => {
   it("reserves max tokens, else the default; embeddings reserve no output", async () => {
     expect((await estimator.completion({ model: "gpt-4o", prompt: "hi", maxTokens: 7 })).outputTokens).toBe(7);
     expect((await estimator.completion({ model: "gpt-4o", prompt: "hi" })).outputTokens).toBe(1024);
-    const embed = await estimator.embed({ model: "text-embedding-3-small", inputs: ["Hello, world!", "Hello, world!"] });
+    const embed = await estimator.embed({
+      model: "text-embedding-3-small",
+      inputs: ["Hello, world!", "Hello, world!"],
+    });
     expect(embed).toEqual({ promptTokens: 8, outputTokens: 0 });
   });
 
@@ -93,7 +104,10 @@ describe("TokenEstimator", () => {
     const chunked = new TokenEstimator({ defaultMaxTokens: 1, chunkChars: 1000 });
     const whole = new TokenEstimator({ defaultMaxTokens: 1, chunkChars: 1_000_000 });
     for (const model of ["gpt-4o", "gpt-4"]) {
-      const [a, b] = await Promise.all([chunked.completion({ model, prompt: text }), whole.completion({ model, prompt: text })]);
+      const [a, b] = await Promise.all([
+        chunked.completion({ model, prompt: text }),
+        whole.completion({ model, prompt: text }),
+      ]);
       expect(a.promptTokens).toBe(b.promptTokens);
     }
   });
@@ -115,15 +129,24 @@ describe("TokenEstimator", () => {
 
   it("extrapolates past exactMaxChars at the ratio of the part counted", async () => {
     const text = prose(200_000, 3);
-    const exact = await new TokenEstimator({ defaultMaxTokens: 1, exactMaxChars: 1_000_000 }).completion({ model: "gpt-4o", prompt: text });
-    const sampled = await new TokenEstimator({ defaultMaxTokens: 1, exactMaxChars: 20_000 }).completion({ model: "gpt-4o", prompt: text });
+    const exact = await new TokenEstimator({ defaultMaxTokens: 1, exactMaxChars: 1_000_000 }).completion({
+      model: "gpt-4o",
+      prompt: text,
+    });
+    const sampled = await new TokenEstimator({ defaultMaxTokens: 1, exactMaxChars: 20_000 }).completion({
+      model: "gpt-4o",
+      prompt: text,
+    });
     expect(sampled.promptTokens).not.toBe(exact.promptTokens);
     expect(Math.abs(sampled.promptTokens - exact.promptTokens)).toBeLessThan(exact.promptTokens * 0.02);
   });
 
   it("cuts runs without whitespace, so that a megabyte of one word is counted quickly and about right", async () => {
     const run = "x".repeat(1024 * 1024);
-    const estimate = await new TokenEstimator({ defaultMaxTokens: 1, exactMaxChars: 2_000_000 }).completion({ model: "gpt-4", prompt: run });
+    const estimate = await new TokenEstimator({ defaultMaxTokens: 1, exactMaxChars: 2_000_000 }).completion({
+      model: "gpt-4",
+      prompt: run,
+    });
     const piece = await estimator.completion({ model: "gpt-4", prompt: "x".repeat(256), maxTokens: 1 });
     expect(estimate.promptTokens).toBe(piece.promptTokens * 4096);
   });

@@ -24,7 +24,8 @@ function unitPool(options: { units: number; retryMs?: number; maxDepth?: number;
       admitted.push(id);
       return { admitted: true, value: id };
     },
-    estimateWaitMs: (payloads) => (payloads.reduce((sum, p) => sum + p.units, 0) <= units ? 0 : (options.retryMs ?? 1000)),
+    estimateWaitMs: (payloads) =>
+      payloads.reduce((sum, p) => sum + p.units, 0) <= units ? 0 : (options.retryMs ?? 1000),
     discard: (id) => {
       discarded.push(id);
     },

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ProviderConfig } from "../../src/config/config-schema.js";
+import type { ProviderConfigInput } from "../../src/config/config-schema.js";
 import type { ProviderType } from "../../src/config/provider-type.js";
 import { startEmulator, type Emulator } from "../../src/emulator/emulator.js";
 import { createAnthropicProvider } from "../../src/providers/anthropic/create-anthropic-provider.js";
@@ -13,10 +13,16 @@ import { openAITestConfig } from "./openai/openai-test-config.js";
 import { startUnacceptingServer, type UnacceptingServer } from "./timeout-unaccepting-server.js";
 
 /** Every factory, with the base URL its SDK expects for a server at `url`. */
-const factories: ReadonlyArray<{ type: ProviderType; build: (url: string, overrides: Partial<ProviderConfig>) => Provider }> = [
+const factories: ReadonlyArray<{
+  type: ProviderType;
+  build: (url: string, overrides: Partial<ProviderConfigInput>) => Provider;
+}> = [
   { type: "openai", build: (url, o) => createOpenAIProvider(openAITestConfig("openai", `${url}/v1`, o)) },
   { type: "azure", build: (url, o) => createAzureProvider(openAITestConfig("azure", url, o)) },
-  { type: "openai-compatible", build: (url, o) => createOpenAICompatibleProvider(openAITestConfig("openai-compatible", `${url}/v1`, o)) },
+  {
+    type: "openai-compatible",
+    build: (url, o) => createOpenAICompatibleProvider(openAITestConfig("openai-compatible", `${url}/v1`, o)),
+  },
   { type: "anthropic", build: (url, o) => createAnthropicProvider(anthropicTestConfig(url, o)) },
 ];
 
@@ -36,15 +42,19 @@ describe("timeouts.connectMs in the adapter factories", () => {
     await emulator.close();
   });
 
-  it.each(factories)("$type gives up a connect that does not complete within connectMs", async ({ build }) => {
-    // Neither the SDK's timeout (60 s) nor undici's default connect timeout (10 s) can end this call within
-    // the test's 5 s: only connectMs can.
-    const provider = build(blackhole.url, { timeoutMs: 60_000, timeouts: { connectMs: 150 } });
-    const error: unknown = await provider.chat(request, new AbortController().signal).catch((e: unknown) => e);
-    // The SDKs report undici's ConnectTimeoutError as their connection timeout error.
-    expect(ProviderError.is(error, "timeout")).toBe(true);
-    expect(error).toMatchObject({ retryable: true, status: undefined });
-  }, 5_000);
+  it.each(factories)(
+    "$type gives up a connect that does not complete within connectMs",
+    async ({ build }) => {
+      // Neither the SDK's timeout (60 s) nor undici's default connect timeout (10 s) can end this call within
+      // the test's 5 s: only connectMs can.
+      const provider = build(blackhole.url, { timeoutMs: 60_000, timeouts: { connectMs: 150 } });
+      const error: unknown = await provider.chat(request, new AbortController().signal).catch((e: unknown) => e);
+      // The SDKs report undici's ConnectTimeoutError as their connection timeout error.
+      expect(ProviderError.is(error, "timeout")).toBe(true);
+      expect(error).toMatchObject({ retryable: true, status: undefined });
+    },
+    5_000,
+  );
 
   it.each(factories)("$type serves calls and streams through its connection pool", async ({ build }) => {
     const provider = build(emulator.url, { timeouts: { connectMs: 150 } });

@@ -18,8 +18,19 @@ beforeAll(async () => {
     req.on("end", () => {
       switch (req.url) {
         case "/json":
-          res.writeHead(201, { "content-type": "application/json", "set-cookie": ["a=1", "b=2"], "x-request-id": "req_1" });
-          res.end(JSON.stringify({ method: req.method, body, auth: req.headers.authorization ?? null, encoding: req.headers["accept-encoding"] ?? null }));
+          res.writeHead(201, {
+            "content-type": "application/json",
+            "set-cookie": ["a=1", "b=2"],
+            "x-request-id": "req_1",
+          });
+          res.end(
+            JSON.stringify({
+              method: req.method,
+              body,
+              auth: req.headers.authorization ?? null,
+              encoding: req.headers["accept-encoding"] ?? null,
+            }),
+          );
           return;
         case "/gzip":
           res.writeHead(200, { "content-type": "application/json", "content-encoding": "gzip" });

@@ -27,7 +27,9 @@ export async function startUnacceptingServer(): Promise<UnacceptingServer> {
   const release = new Int32Array(new SharedArrayBuffer(4));
   const worker = new Worker(listenerSource, { eval: true, workerData: release });
   const port = await new Promise<number>((resolve, reject) => {
-    worker.once("message", (value: unknown) => (typeof value === "number" ? resolve(value) : reject(new Error("no port"))));
+    worker.once("message", (value: unknown) =>
+      typeof value === "number" ? resolve(value) : reject(new Error("no port")),
+    );
     worker.once("error", reject);
   });
   const fillers: Socket[] = [];

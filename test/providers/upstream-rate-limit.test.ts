@@ -43,12 +43,18 @@ describe("upstreamRateLimit (headers)", () => {
     ["1h2m3.5s", 3_723_500],
     ["17", 17_000],
   ])("reads the duration %s as %i ms", (value, ms) => {
-    const state = upstreamRateLimit(new Headers({ "x-ratelimit-remaining-requests": "1", "x-ratelimit-reset-requests": value }), now);
+    const state = upstreamRateLimit(
+      new Headers({ "x-ratelimit-remaining-requests": "1", "x-ratelimit-reset-requests": value }),
+      now,
+    );
     expect(state?.requests?.resetAt).toBe(now + ms);
   });
 
   it.each(["soon", "1x", "1m30", "-5s", "", "48h"])("leaves an unreadable or absurd reset %j out", (value) => {
-    const state = upstreamRateLimit(new Headers({ "x-ratelimit-remaining-requests": "3", "x-ratelimit-reset-requests": value }), now);
+    const state = upstreamRateLimit(
+      new Headers({ "x-ratelimit-remaining-requests": "3", "x-ratelimit-reset-requests": value }),
+      now,
+    );
     expect(state?.requests).toEqual({ remaining: 3 });
   });
 
@@ -81,7 +87,12 @@ describe("upstreamRateLimit (headers)", () => {
   it("is undefined without rate-limit headers, and ignores counts that are not integers", () => {
     expect(upstreamRateLimit(new Headers({ "content-type": "application/json" }), now)).toBeUndefined();
     expect(upstreamRateLimit(undefined, now)).toBeUndefined();
-    expect(upstreamRateLimit(new Headers({ "x-ratelimit-remaining-tokens": "12.5", "x-ratelimit-remaining-requests": "many" }), now)).toBeUndefined();
+    expect(
+      upstreamRateLimit(
+        new Headers({ "x-ratelimit-remaining-tokens": "12.5", "x-ratelimit-remaining-requests": "many" }),
+        now,
+      ),
+    ).toBeUndefined();
   });
 });
 
@@ -100,7 +111,11 @@ describe("adapters report the emulator's true rate-limit state", () => {
     ["azure", () => createAzureProvider(openAITestConfig("azure", emulator.url, { apiVersion: "2024-10-21" }))],
     ["anthropic", () => createAnthropicProvider(anthropicEmulatorConfig(emulator.url))],
   ];
-  const request = { model: "gpt-4o-mini", messages: [{ role: "user" as const, content: "one two three" }], maxTokens: 50 };
+  const request = {
+    model: "gpt-4o-mini",
+    messages: [{ role: "user" as const, content: "one two three" }],
+    maxTokens: 50,
+  };
   /** Emulator tokens: prompt (3 + 3) + 3, answer "Echo: one two three" 4. */
   const tokensPerCall = 13;
 
@@ -126,7 +141,10 @@ describe("adapters report the emulator's true rate-limit state", () => {
 
   it("embeddings carry it too", async () => {
     const provider = createOpenAIProvider(openAITestConfig("openai", `${emulator.url}/v1`));
-    const result = await provider.embed({ model: "text-embedding-3-small", inputs: ["a b", "c"] }, new AbortController().signal);
+    const result = await provider.embed(
+      { model: "text-embedding-3-small", inputs: ["a b", "c"] },
+      new AbortController().signal,
+    );
     expect(result.rateLimit?.requests?.remaining).toBe(9);
     expect(result.rateLimit?.tokens?.remaining).toBe(1000 - 3);
   });

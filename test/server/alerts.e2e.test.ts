@@ -1,7 +1,16 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adminKey, bearer, chatRequest, createKey, settle, startWebhookReceiver, totalBudget, type WebhookReceiver } from "../support/cost-control-helpers.js";
+import {
+  adminKey,
+  bearer,
+  chatRequest,
+  createKey,
+  settle,
+  startWebhookReceiver,
+  totalBudget,
+  type WebhookReceiver,
+} from "../support/cost-control-helpers.js";
 import { models, startHarness, type Harness } from "../support/gateway-harness.js";
 
 let receiver: WebhookReceiver;
@@ -43,20 +52,35 @@ describe("alerts through the gateway", () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(types().filter((t) => t === "circuit_opened")).toHaveLength(1);
     expect(types().filter((t) => t === "error_rate")).toHaveLength(1);
-    expect(receiver.bodies.find((b) => b["type"] === "circuit_opened")).toMatchObject({ provider: "azure-east", model: "gpt-4o" });
-    expect(receiver.bodies.find((b) => b["type"] === "error_rate")).toMatchObject({ model: models.azure, requests: 4, failed: 4 });
+    expect(receiver.bodies.find((b) => b["type"] === "circuit_opened")).toMatchObject({
+      provider: "azure-east",
+      model: "gpt-4o",
+    });
+    expect(receiver.bodies.find((b) => b["type"] === "error_rate")).toMatchObject({
+      model: models.azure,
+      requests: 4,
+      failed: 4,
+    });
     h.emulator.setFault(undefined);
   });
 
   it("never make a request wait for a webhook that does not answer", async () => {
     const { secret } = await createKey(h, { budget: totalBudget(60n) });
     const started = performance.now();
-    const answer = await h.grpc.chat(chatRequest(models.openai, "one two three four five six seven eight nine ten", 5), bearer(secret));
+    const answer = await h.grpc.chat(
+      chatRequest(models.openai, "one two three four five six seven eight nine ten", 5),
+      bearer(secret),
+    );
     const tookMs = performance.now() - started;
     expect(answer.usage?.costMicros).toBe(50n);
     const deadline = Date.now() + 3_000;
-    while (!receiver.bodies.some((b) => b["type"] === "budget_threshold") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    expect(receiver.bodies.find((b) => b["type"] === "budget_threshold")).toMatchObject({ thresholdPercent: 80, spentMicros: 50, limitMicros: 60 });
+    while (!receiver.bodies.some((b) => b["type"] === "budget_threshold") && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(receiver.bodies.find((b) => b["type"] === "budget_threshold")).toMatchObject({
+      thresholdPercent: 80,
+      spentMicros: 50,
+      limitMicros: 60,
+    });
     expect(tookMs).toBeLessThan(2_000);
   });
 });

@@ -55,7 +55,10 @@ async function bestLag(cancelOnce: () => Promise<number>): Promise<number> {
 describe.each([
   { setup: "the default policies", options: {} },
   // Per-call time limits put the timeout policy (its own upstream signal, chained to the caller's) in the path.
-  { setup: "time limits configured", options: { providerDefaults: { timeouts: { firstTokenMs: 30_000, idleMs: 30_000, totalMs: 60_000 } } } },
+  {
+    setup: "time limits configured",
+    options: { providerDefaults: { timeouts: { firstTokenMs: 30_000, idleMs: 30_000, totalMs: 60_000 } } },
+  },
 ])("with $setup", ({ options }) => {
   beforeAll(async () => {
     h = await startHarness(options);
@@ -66,81 +69,84 @@ describe.each([
   });
   afterAll(() => h.close());
 
-  describe.each([models.openai, models.azure, models.anthropic, models.compatible])("the upstream abort follows a client cancel within 50 ms, through %s", (model) => {
-    it("unary chat: a cancel while the provider has not answered", async () => {
-      h.emulator.setFault({ hang: true });
-      const lag = await bestLag(async () => {
-        const controller = new AbortController();
-        const call = h.grpc.chat({ model, messages: long }, { signal: controller.signal }).then(
-          () => undefined,
-          (e: unknown) => connectError(e),
-        );
-        const record = await upstreamRequest();
-        const cancelledAt = performance.now();
-        controller.abort();
-        expect((await call)?.code).toBe(Code.Canceled);
-        return abortLag(record, cancelledAt);
+  describe.each([models.openai, models.azure, models.anthropic, models.compatible])(
+    "the upstream abort follows a client cancel within 50 ms, through %s",
+    (model) => {
+      it("unary chat: a cancel while the provider has not answered", async () => {
+        h.emulator.setFault({ hang: true });
+        const lag = await bestLag(async () => {
+          const controller = new AbortController();
+          const call = h.grpc.chat({ model, messages: long }, { signal: controller.signal }).then(
+            () => undefined,
+            (e: unknown) => connectError(e),
+          );
+          const record = await upstreamRequest();
+          const cancelledAt = performance.now();
+          controller.abort();
+          expect((await call)?.code).toBe(Code.Canceled);
+          return abortLag(record, cancelledAt);
+        });
+        expect(lag).toBeLessThan(boundMs);
       });
-      expect(lag).toBeLessThan(boundMs);
-    });
 
-    it.each([
-      { when: "while chunks flow (every 20 ms)", chunkDelayMs: 20, cancelAfter: 3 },
-      // No chunk comes for 2 s after the first, so nothing but the cancel itself can end the upstream request.
-      { when: "while the provider is between chunks", chunkDelayMs: 2_000, cancelAfter: 1 },
-    ])("streamChat: a cancel mid-stream $when", async ({ chunkDelayMs, cancelAfter }) => {
-      h.emulator.setFault({ chunkDelayMs });
-      const lag = await bestLag(async () => {
-        const controller = new AbortController();
-        let cancelledAt = Number.NaN;
-        let received = 0;
-        const error = await (async () => {
-          try {
-            for await (const chunk of h.grpc.streamChat({ model, messages: long }, { signal: controller.signal })) {
-              if (chunk.delta && ++received === cancelAfter) {
-                cancelledAt = performance.now();
-                controller.abort();
+      it.each([
+        { when: "while chunks flow (every 20 ms)", chunkDelayMs: 20, cancelAfter: 3 },
+        // No chunk comes for 2 s after the first, so nothing but the cancel itself can end the upstream request.
+        { when: "while the provider is between chunks", chunkDelayMs: 2_000, cancelAfter: 1 },
+      ])("streamChat: a cancel mid-stream $when", async ({ chunkDelayMs, cancelAfter }) => {
+        h.emulator.setFault({ chunkDelayMs });
+        const lag = await bestLag(async () => {
+          const controller = new AbortController();
+          let cancelledAt = Number.NaN;
+          let received = 0;
+          const error = await (async () => {
+            try {
+              for await (const chunk of h.grpc.streamChat({ model, messages: long }, { signal: controller.signal })) {
+                if (chunk.delta && ++received === cancelAfter) {
+                  cancelledAt = performance.now();
+                  controller.abort();
+                }
               }
+            } catch (e) {
+              return connectError(e);
             }
-          } catch (e) {
-            return connectError(e);
-          }
-          return undefined;
-        })();
-        expect(error?.code).toBe(Code.Canceled);
-        const record = await upstreamRequest();
-        expect(record.chunksSent).toBeLessThan(50);
-        return abortLag(record, cancelledAt);
+            return undefined;
+          })();
+          expect(error?.code).toBe(Code.Canceled);
+          const record = await upstreamRequest();
+          expect(record.chunksSent).toBeLessThan(50);
+          return abortLag(record, cancelledAt);
+        });
+        expect(lag).toBeLessThan(boundMs);
       });
-      expect(lag).toBeLessThan(boundMs);
-    });
 
-    it("streamChat: a cancel before the first chunk", async () => {
-      h.emulator.setFault({ ttftMs: 10_000 });
-      const lag = await bestLag(async () => {
-        const controller = new AbortController();
-        const stream = (async () => {
-          try {
-            for await (const _chunk of h.grpc.streamChat({ model, messages: long }, { signal: controller.signal })) {
-              // no chunk comes before the cancel
+      it("streamChat: a cancel before the first chunk", async () => {
+        h.emulator.setFault({ ttftMs: 10_000 });
+        const lag = await bestLag(async () => {
+          const controller = new AbortController();
+          const stream = (async () => {
+            try {
+              for await (const _chunk of h.grpc.streamChat({ model, messages: long }, { signal: controller.signal })) {
+                // no chunk comes before the cancel
+              }
+            } catch (e) {
+              return connectError(e);
             }
-          } catch (e) {
-            return connectError(e);
-          }
-          return undefined;
-        })();
-        const record = await upstreamRequest();
-        // The emulator has sent the stream's headers and is waiting before the first chunk.
-        const giveUpAt = performance.now() + 2_000;
-        while (record.status === 0 && performance.now() < giveUpAt) await new Promise((r) => setTimeout(r, 2));
-        expect(record.status).toBe(200);
-        const cancelledAt = performance.now();
-        controller.abort();
-        expect((await stream)?.code).toBe(Code.Canceled);
-        expect(record.chunksSent).toBe(0);
-        return abortLag(record, cancelledAt);
+            return undefined;
+          })();
+          const record = await upstreamRequest();
+          // The emulator has sent the stream's headers and is waiting before the first chunk.
+          const giveUpAt = performance.now() + 2_000;
+          while (record.status === 0 && performance.now() < giveUpAt) await new Promise((r) => setTimeout(r, 2));
+          expect(record.status).toBe(200);
+          const cancelledAt = performance.now();
+          controller.abort();
+          expect((await stream)?.code).toBe(Code.Canceled);
+          expect(record.chunksSent).toBe(0);
+          return abortLag(record, cancelledAt);
+        });
+        expect(lag).toBeLessThan(boundMs);
       });
-      expect(lag).toBeLessThan(boundMs);
-    });
-  });
+    },
+  );
 });

@@ -27,44 +27,50 @@ async function upstreamExchange(): Promise<EmulatorRecord> {
   return record;
 }
 
-describe.each([models.openai, models.azure, models.anthropic, models.compatible])("cancellation through %s", (model) => {
-  it("a client cancelling a stream aborts the upstream request", async () => {
-    h.emulator.setFault({ chunkDelayMs: 20 });
-    const controller = new AbortController();
-    let received = 0;
-    const error = await (async () => {
-      try {
-        for await (const chunk of h.grpc.streamChat({ model, messages: long }, { signal: controller.signal })) {
-          if (chunk.delta && ++received === 3) controller.abort();
+describe.each([models.openai, models.azure, models.anthropic, models.compatible])(
+  "cancellation through %s",
+  (model) => {
+    it("a client cancelling a stream aborts the upstream request", async () => {
+      h.emulator.setFault({ chunkDelayMs: 20 });
+      const controller = new AbortController();
+      let received = 0;
+      const error = await (async () => {
+        try {
+          for await (const chunk of h.grpc.streamChat({ model, messages: long }, { signal: controller.signal })) {
+            if (chunk.delta && ++received === 3) controller.abort();
+          }
+        } catch (e) {
+          return ConnectError.from(e);
         }
-      } catch (e) {
-        return ConnectError.from(e);
-      }
-      return undefined;
-    })();
-    expect(error?.code).toBe(Code.Canceled);
-    const record = await upstreamExchange();
-    expect(record.aborted).toBe(true);
-    expect(record.chunksSent).toBeLessThan(50);
-  });
+        return undefined;
+      })();
+      expect(error?.code).toBe(Code.Canceled);
+      const record = await upstreamExchange();
+      expect(record.aborted).toBe(true);
+      expect(record.chunksSent).toBeLessThan(50);
+    });
 
-  it("a client deadline aborts a hung upstream request and returns DEADLINE_EXCEEDED", async () => {
-    h.emulator.setFault({ hang: true });
-    const error = await h.grpc.chat({ model, messages: long }, { timeoutMs: 150 }).then(
-      () => undefined,
-      (e: unknown) => ConnectError.from(e),
-    );
-    expect(error?.code).toBe(Code.DeadlineExceeded);
-    expect((await upstreamExchange()).aborted).toBe(true);
-  });
-});
+    it("a client deadline aborts a hung upstream request and returns DEADLINE_EXCEEDED", async () => {
+      h.emulator.setFault({ hang: true });
+      const error = await h.grpc.chat({ model, messages: long }, { timeoutMs: 150 }).then(
+        () => undefined,
+        (e: unknown) => ConnectError.from(e),
+      );
+      expect(error?.code).toBe(Code.DeadlineExceeded);
+      expect((await upstreamExchange()).aborted).toBe(true);
+    });
+  },
+);
 
 describe("cancellation from an independent grpc-js client", () => {
   it("call.cancel() mid-stream aborts the upstream request", async () => {
     h.emulator.setFault({ chunkDelayMs: 20 });
     const js = grpcJsClients(`127.0.0.1:${h.gateway.port}`);
     try {
-      const call = js.llm.StreamChat({ model: models.anthropic, messages: [{ role: "ROLE_USER", content: long[0]?.content }] });
+      const call = js.llm.StreamChat({
+        model: models.anthropic,
+        messages: [{ role: "ROLE_USER", content: long[0]?.content }],
+      });
       const status = await new Promise<number>((resolve) => {
         let received = 0;
         call.on("data", () => {

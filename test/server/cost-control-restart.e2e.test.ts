@@ -3,7 +3,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adminKey, bearer, chatRequest, createKey, kindOf, settle, startWebhookReceiver, totalBudget, type WebhookReceiver } from "../support/cost-control-helpers.js";
+import {
+  adminKey,
+  bearer,
+  chatRequest,
+  createKey,
+  kindOf,
+  settle,
+  startWebhookReceiver,
+  totalBudget,
+  type WebhookReceiver,
+} from "../support/cost-control-helpers.js";
 import { models, startHarness, type Harness, type HarnessOptions } from "../support/gateway-harness.js";
 
 const words = "one two three four five six seven eight nine ten";
@@ -61,7 +71,9 @@ describe("cost control across a restart on the same database", () => {
         [revoked.id, "old", true, 0n],
       ]);
       const tenants = (await h.admin.listTenantBudgets({}, bearer(adminKey))).tenantBudgets;
-      expect(tenants.map((t) => [t.tenant, t.budget?.limitMicros, t.spentMicros])).toEqual([["acme", 1_000_000n, answerMicros * 4n]]);
+      expect(tenants.map((t) => [t.tenant, t.budget?.limitMicros, t.spentMicros])).toEqual([
+        ["acme", 1_000_000n, answerMicros * 4n],
+      ]);
       const old = await spend(h, revoked.secret);
       expect("error" in old && old.error.code).toBe(Code.Unauthenticated);
 

@@ -19,14 +19,23 @@ beforeAll(async () => {
   directory = mkdtempSync(join(tmpdir(), "llm-gateway-secrets-"));
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString().split("\n").filter((l) => l !== ""));
+      lines.push(
+        ...chunk
+          .toString()
+          .split("\n")
+          .filter((l) => l !== ""),
+      );
       done();
     },
   });
   h = await startHarness({
     adminKey,
     databasePath: join(directory, "gateway.db"),
-    otelEnv: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: "llm-gateway-keys", OTEL_BSP_SCHEDULE_DELAY: "50" },
+    otelEnv: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_SERVICE_NAME: "llm-gateway-keys",
+      OTEL_BSP_SCHEDULE_DELAY: "50",
+    },
     logger: createLogger({ level: "info", destination }),
   });
 });
@@ -45,13 +54,29 @@ describe("client keys in logs, spans and the database", () => {
     await settle(h.grpc.chat(chatRequest(models.openai, "hello"), bearer(wrongSecret)));
     await h.gateway.close(); // flushes exporters, the ledger and the database
 
-    const requestLines = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l["msg"] === "request");
-    expect(requestLines.map((l) => [l["keyId"], l["tenant"], l["status"]])).toEqual([
+    const requestLines = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l["msg"] === "request");
+    // The admin call that created the key is logged too, without any key.
+    expect(requestLines.filter((l) => l["rpc"] === "llm.v1.AdminService/CreateKey").map((l) => l["status"])).toEqual([
+      "OK",
+    ]);
+    expect(
+      requestLines
+        .filter((l) => l["rpc"] === "llm.v1.LLMService/Chat")
+        .map((l) => [l["keyId"], l["tenant"], l["status"]]),
+    ).toEqual([
       [id, "globex", "OK"],
       [id, "globex", "PERMISSION_DENIED"],
+      // The wrong secret names no key: its refusal is logged without one.
+      [undefined, "", "UNAUTHENTICATED"],
     ]);
     const rpcSpans = receiver.spans.filter((s) => s.kind === spanKind.server && s.name === "llm.v1.LLMService/Chat");
-    expect(rpcSpans.filter((s) => s.attributes["llm_gateway.key_id"] === id && s.attributes["llm_gateway.tenant"] === "globex")).toHaveLength(2);
+    expect(
+      rpcSpans.filter(
+        (s) => s.attributes["llm_gateway.key_id"] === id && s.attributes["llm_gateway.tenant"] === "globex",
+      ),
+    ).toHaveLength(2);
     expect(lines.some((l) => l.includes("client keys are not checked"))).toBe(false);
 
     const database = readdirSync(directory)

@@ -4,7 +4,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { UsageGroupBy } from "../../gen/llm/v1/admin_service_pb.js";
 import { Role } from "../../gen/llm/v1/llm_service_pb.js";
 import { chat as grpcJsChat, grpcJsClients } from "../support/grpc-js-client.js";
-import { adminKey, bearer, chatRequest, createKey, kindOf, settle, totalBudget } from "../support/cost-control-helpers.js";
+import {
+  adminKey,
+  bearer,
+  chatRequest,
+  createKey,
+  kindOf,
+  settle,
+  totalBudget,
+} from "../support/cost-control-helpers.js";
 import { models, startHarness, type Harness } from "../support/gateway-harness.js";
 
 const words = "one two three four five six seven eight nine ten";
@@ -26,14 +34,18 @@ describe("client keys through the gateway", () => {
   it("refuses a call without a key or with an unknown key with UNAUTHENTICATED, and calls no provider", async () => {
     const none = await settle(h.grpc.chat(chatRequest(models.openai, "hi")));
     const wrong = await settle(h.grpc.chat(chatRequest(models.openai, "hi"), bearer("llmgw_not-a-key")));
-    const notBearer = await settle(h.connectJson.chat(chatRequest(models.openai, "hi"), { headers: { authorization: "Basic abc" } }));
+    const notBearer = await settle(
+      h.connectJson.chat(chatRequest(models.openai, "hi"), { headers: { authorization: "Basic abc" } }),
+    );
     for (const outcome of [none, wrong, notBearer]) {
       expect("error" in outcome && outcome.error.code).toBe(Code.Unauthenticated);
     }
     expect("error" in wrong && wrong.error.rawMessage).not.toContain("llmgw_not-a-key");
-    const stream = await settle((async () => {
-      for await (const chunk of h.grpc.streamChat(chatRequest(models.anthropic, "hi"))) void chunk;
-    })());
+    const stream = await settle(
+      (async () => {
+        for await (const chunk of h.grpc.streamChat(chatRequest(models.anthropic, "hi"))) void chunk;
+      })(),
+    );
     expect("error" in stream && stream.error.code).toBe(Code.Unauthenticated);
     expect(h.emulator.records).toHaveLength(0);
   });
@@ -44,7 +56,11 @@ describe("client keys through the gateway", () => {
     try {
       const metadata = new Metadata();
       metadata.set("authorization", `Bearer ${secret}`);
-      const request = { model: models.openai, messages: [{ role: "ROLE_USER", content: "hello" }], metadata: { tenant: "forged" } };
+      const request = {
+        model: models.openai,
+        messages: [{ role: "ROLE_USER", content: "hello" }],
+        metadata: { tenant: "forged" },
+      };
       const answer = await grpcJsChat(clients.llm, request, {}, metadata);
       expect((answer["message"] as { content: string }).content).toBe("Echo: hello");
     } finally {
@@ -65,7 +81,9 @@ describe("client keys through the gateway", () => {
 
   it("fails a revoked key at once, also on the connection that used it before", async () => {
     const { id, secret } = await createKey(h);
-    expect((await h.grpc.chat(chatRequest(models.openai, "before"), bearer(secret))).message?.content).toBe("Echo: before");
+    expect((await h.grpc.chat(chatRequest(models.openai, "before"), bearer(secret))).message?.content).toBe(
+      "Echo: before",
+    );
     await h.admin.revokeKey({ id }, bearer(adminKey));
     h.emulator.reset();
     const after = await settle(h.grpc.chat(chatRequest(models.openai, "after"), bearer(secret)));
@@ -83,7 +101,9 @@ describe("client keys through the gateway", () => {
     const asAdmin = await settle(h.grpc.chat(chatRequest(models.openai, "hi"), bearer(adminKey)));
     expect("error" in asAdmin && asAdmin.error.code).toBe(Code.Unauthenticated);
     const listed = await h.admin.listKeys({}, bearer(adminKey));
-    expect(JSON.stringify(listed.keys.map((k) => ({ ...k, createTime: undefined, spentMicros: String(k.spentMicros) })))).not.toContain(secret);
+    expect(
+      JSON.stringify(listed.keys.map((k) => ({ ...k, createTime: undefined, spentMicros: String(k.spentMicros) }))),
+    ).not.toContain(secret);
     expect(listed.keys.every((k) => k.secretPrefix.startsWith("llmgw_") && k.secretPrefix.length < 16)).toBe(true);
   });
 });
@@ -93,9 +113,22 @@ describe("per-key rate limits", () => {
     const limited = await createKey(h, { requestsPerMinute: 2 });
     const other = await createKey(h);
     const call = (secret: string, client: string) =>
-      settle(h.grpc.chat(chatRequest(models.openai, "hi"), { headers: { authorization: `Bearer ${secret}`, "x-client-id": client }, timeoutMs: 300 }));
-    const outcomes = [await call(limited.secret, "a"), await call(limited.secret, "b"), await call(limited.secret, "c")];
-    expect(outcomes.map((o) => ("ok" in o ? "ok" : `${o.error.code}:${kindOf(o.error)}`))).toEqual(["ok", "ok", `${Code.ResourceExhausted}:queue_full`]);
+      settle(
+        h.grpc.chat(chatRequest(models.openai, "hi"), {
+          headers: { authorization: `Bearer ${secret}`, "x-client-id": client },
+          timeoutMs: 300,
+        }),
+      );
+    const outcomes = [
+      await call(limited.secret, "a"),
+      await call(limited.secret, "b"),
+      await call(limited.secret, "c"),
+    ];
+    expect(outcomes.map((o) => ("ok" in o ? "ok" : `${o.error.code}:${kindOf(o.error)}`))).toEqual([
+      "ok",
+      "ok",
+      `${Code.ResourceExhausted}:queue_full`,
+    ]);
     expect("ok" in (await call(other.secret, "a"))).toBe(true);
   });
 });
@@ -108,7 +141,9 @@ describe("budgets through the gateway", () => {
     expect(answer).toBeGreaterThan(0n);
     const limit = answer * 10n;
     const { id, secret } = await createKey(h, { budget: totalBudget(limit) });
-    const outcomes = await Promise.all(Array.from({ length: 64 }, () => settle(h.grpc.chat(chatRequest(models.openai, words, 5), bearer(secret)))));
+    const outcomes = await Promise.all(
+      Array.from({ length: 64 }, () => settle(h.grpc.chat(chatRequest(models.openai, words, 5), bearer(secret)))),
+    );
     const answered = outcomes.flatMap((o) => ("ok" in o ? [o.ok] : []));
     const refused = outcomes.flatMap((o) => ("error" in o ? [o.error] : []));
     const spent = answered.reduce((sum, r) => sum + (r.usage?.costMicros ?? 0n), 0n);
@@ -133,10 +168,18 @@ describe("budgets through the gateway", () => {
     // answer, so a budget of 4 answers takes 2 more and refuses the next, whichever key asks.
     await h.admin.setTenantBudget({ tenant, budget: totalBudget(answer * 4n) }, bearer(adminKey));
     const results = [];
-    for (const key of [first, second, first, second]) results.push(await settle(h.grpc.chat(chatRequest(models.openai, words, 5), bearer(key.secret))));
-    expect(results.map((r) => ("ok" in r ? "ok" : kindOf(r.error)))).toEqual(["ok", "ok", "budget_exceeded", "budget_exceeded"]);
+    for (const key of [first, second, first, second])
+      results.push(await settle(h.grpc.chat(chatRequest(models.openai, words, 5), bearer(key.secret))));
+    expect(results.map((r) => ("ok" in r ? "ok" : kindOf(r.error)))).toEqual([
+      "ok",
+      "ok",
+      "budget_exceeded",
+      "budget_exceeded",
+    ]);
     const refusal = results[2];
-    expect(refusal && "error" in refusal && refusal.error.rawMessage).toMatch(new RegExp(`tenant ${tenant} has a total budget`));
+    expect(refusal && "error" in refusal && refusal.error.rawMessage).toMatch(
+      new RegExp(`tenant ${tenant} has a total budget`),
+    );
     const listed = await h.admin.listTenantBudgets({}, bearer(adminKey));
     expect(listed.tenantBudgets.find((t) => t.tenant === tenant)?.spentMicros).toBe(answer * 3n);
   });
@@ -149,7 +192,8 @@ describe("the usage ledger through the gateway", () => {
     for (const content of ["alpha", "beta gamma", words]) {
       sum += (await h.grpc.chat(chatRequest(models.openai, content), bearer(secret))).usage?.costMicros ?? 0n;
       sum += (await h.grpc.chat(chatRequest(models.anthropic, content), bearer(secret))).usage?.costMicros ?? 0n;
-      for await (const chunk of h.grpc.streamChat(chatRequest(models.azure, content), bearer(secret))) sum += chunk.usage?.costMicros ?? 0n;
+      for await (const chunk of h.grpc.streamChat(chatRequest(models.azure, content), bearer(secret)))
+        sum += chunk.usage?.costMicros ?? 0n;
     }
     let openaiCalls = 0;
     h.emulator.setFault((request) => (request.api === "openai" && ++openaiCalls === 1 ? { status: 503 } : undefined));
@@ -173,9 +217,15 @@ describe("the usage ledger through the gateway", () => {
     const { id, secret } = await createKey(h);
     h.emulator.setFault({ dropAfterChunks: 4 });
     let delivered = "";
-    const outcome = await settle((async () => {
-      for await (const chunk of h.grpc.streamChat({ ...chatRequest("cut", words), messages: [{ role: Role.USER, content: words }] }, bearer(secret))) delivered += chunk.delta;
-    })());
+    const outcome = await settle(
+      (async () => {
+        for await (const chunk of h.grpc.streamChat(
+          { ...chatRequest("cut", words), messages: [{ role: Role.USER, content: words }] },
+          bearer(secret),
+        ))
+          delivered += chunk.delta;
+      })(),
+    );
     expect("error" in outcome && outcome.error.code).toBe(Code.Unavailable);
     expect(delivered.length).toBeGreaterThan(0);
     const [row] = (await h.admin.getUsage({ keyId: id }, bearer(adminKey))).rows;
@@ -193,11 +243,16 @@ describe("the usage ledger through the gateway", () => {
     h.emulator.setFault({ chunkDelayMs: 20 });
     const abort = new AbortController();
     let chunks = 0;
-    await settle((async () => {
-      for await (const chunk of h.grpc.streamChat(chatRequest(models.openai, words), { ...bearer(secret), signal: abort.signal })) {
-        if (chunk.delta !== "" && ++chunks === 3) abort.abort();
-      }
-    })());
+    await settle(
+      (async () => {
+        for await (const chunk of h.grpc.streamChat(chatRequest(models.openai, words), {
+          ...bearer(secret),
+          signal: abort.signal,
+        })) {
+          if (chunk.delta !== "" && ++chunks === 3) abort.abort();
+        }
+      })(),
+    );
     const deadline = Date.now() + 2_000;
     let rows = (await h.admin.getUsage({ keyId: id }, bearer(adminKey))).rows;
     while (rows.length === 0 && Date.now() < deadline) {

@@ -13,7 +13,9 @@ afterAll(() => h.close());
 
 function check(js: ReturnType<typeof grpcJsClients>, service: string): Promise<{ status?: string; code?: number }> {
   return new Promise((resolve) => {
-    js.health.Check({ service }, (error, response) => resolve(error ? { code: error.code } : { status: response?.status ?? "" }));
+    js.health.Check({ service }, (error, response) =>
+      resolve(error ? { code: error.code } : { status: response?.status ?? "" }),
+    );
   });
 }
 

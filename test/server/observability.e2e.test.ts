@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Role } from "../../gen/llm/v1/llm_service_pb.js";
+import { Role, type StreamChatResponse } from "../../gen/llm/v1/llm_service_pb.js";
 import { createLogger } from "../../src/telemetry/logger.js";
 import { OtlpReceiver } from "../telemetry/support/otlp-receiver.js";
 import { spanKind } from "../telemetry/support/received-span.js";
@@ -16,7 +16,12 @@ beforeAll(async () => {
   receiver = await OtlpReceiver.start();
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString().split("\n").filter((l) => l !== ""));
+      lines.push(
+        ...chunk
+          .toString()
+          .split("\n")
+          .filter((l) => l !== ""),
+      );
       done();
     },
   });
@@ -24,9 +29,21 @@ beforeAll(async () => {
     // The OpenAI target is down (503); Azure answers.
     emulator: { fault: (request) => (request.api === "openai" ? { status: 503 } : undefined) },
     pipeline: { retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10, budget: { ratio: 1, minPerSecond: 10 } } },
-    extraModels: [{ name: "gpt-4o-ha", targets: [{ provider: "openai", model: "gpt-4o" }, { provider: "azure-east", model: "gpt-4o" }] }],
+    extraModels: [
+      {
+        name: "gpt-4o-ha",
+        targets: [
+          { provider: "openai", model: "gpt-4o" },
+          { provider: "azure-east", model: "gpt-4o" },
+        ],
+      },
+    ],
     telemetry: { prometheus: { enabled: true, host: "127.0.0.1", port: 0 } },
-    otelEnv: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: "llm-gateway-e2e", OTEL_BSP_SCHEDULE_DELAY: "50" },
+    otelEnv: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_SERVICE_NAME: "llm-gateway-e2e",
+      OTEL_BSP_SCHEDULE_DELAY: "50",
+    },
     logger: createLogger({ level: "info", destination }),
   });
 });
@@ -39,11 +56,20 @@ describe("a streaming request that retries once and falls back once", () => {
   it("forms one trace under the caller's span, an attempt span each with GenAI attributes, and Prometheus histograms", async () => {
     const traceId = randomBytes(16).toString("hex");
     const parentId = randomBytes(8).toString("hex");
-    const headers = { traceparent: `00-${traceId}-${parentId}-01`, authorization: `Bearer ${clientKey}`, "x-client-id": "team-a" };
+    const headers = {
+      traceparent: `00-${traceId}-${parentId}-01`,
+      authorization: `Bearer ${clientKey}`,
+      "x-client-id": "team-a",
+    };
     let text = "";
-    let final;
+    let final: StreamChatResponse | undefined;
     for await (const chunk of h.grpc.streamChat(
-      { model: "gpt-4o-ha", messages: [{ role: Role.USER, content: "trace me please" }], options: { maxTokens: 50 }, metadata: { tenant: "acme" } },
+      {
+        model: "gpt-4o-ha",
+        messages: [{ role: Role.USER, content: "trace me please" }],
+        options: { maxTokens: 50 },
+        metadata: { tenant: "acme" },
+      },
       { headers },
     )) {
       text += chunk.delta;
@@ -52,7 +78,9 @@ describe("a streaming request that retries once and falls back once", () => {
     expect(text).toBe("Echo: trace me please");
     expect(final?.metadata).toMatchObject({ provider: "azure-east", attempts: 3 });
 
-    const prometheusUrl = lines.map((l) => JSON.parse(l) as { msg?: string; metrics?: unknown }).find((l) => l.msg === "llm-gateway listening")?.metrics;
+    const prometheusUrl = lines
+      .map((l) => JSON.parse(l) as { msg?: string; metrics?: unknown })
+      .find((l) => l.msg === "llm-gateway listening")?.metrics;
     expect(typeof prometheusUrl).toBe("string");
     const body = await (await fetch(String(prometheusUrl))).text();
     expect(body).toMatch(/gen_ai_client_token_usage_bucket\{[^}]*gen_ai_token_type="input"/);
@@ -63,7 +91,9 @@ describe("a streaming request that retries once and falls back once", () => {
     const rpc = spans.find((s) => s.kind === spanKind.server);
     expect(rpc?.name).toBe("llm.v1.LLMService/StreamChat");
     expect(rpc?.parentSpanId).toBe(parentId);
-    const attempts = spans.filter((s) => s.kind === spanKind.client).sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
+    const attempts = spans
+      .filter((s) => s.kind === spanKind.client)
+      .sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
     expect(attempts.map((s) => s.name)).toEqual(["chat gpt-4o", "chat gpt-4o", "chat gpt-4o"]);
     expect(attempts.every((s) => s.parentSpanId === rpc?.spanId)).toBe(true);
     expect(attempts.map((s) => s.attributes["gen_ai.provider.name"])).toEqual(["openai", "openai", "azure.ai.openai"]);
@@ -84,7 +114,9 @@ describe("a streaming request that retries once and falls back once", () => {
   });
 
   it("writes one request line per request and never a provider key or a client key", () => {
-    const requestLines = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l["msg"] === "request");
+    const requestLines = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l["msg"] === "request");
     expect(requestLines).toHaveLength(1);
     expect(requestLines[0]).toMatchObject({ tenant: "acme", model: "gpt-4o-ha" });
     const everything = `${lines.join("\n")}\n${receiver.allText()}`;

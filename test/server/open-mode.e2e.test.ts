@@ -10,7 +10,12 @@ let h: Harness;
 beforeAll(async () => {
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString().split("\n").filter((l) => l !== ""));
+      lines.push(
+        ...chunk
+          .toString()
+          .split("\n")
+          .filter((l) => l !== ""),
+      );
       done();
     },
   });
@@ -21,7 +26,9 @@ afterAll(() => h.close());
 describe("a gateway without an auth section", () => {
   it("serves calls without a key, warns at start-up that it is open, and refuses the admin API", async () => {
     expect(h.gateway.keysRequired).toBe(false);
-    const warning = lines.map((l) => JSON.parse(l) as { level: number; msg: string }).find((l) => l.msg.includes("client keys are not checked"));
+    const warning = lines
+      .map((l) => JSON.parse(l) as { level: number; msg: string })
+      .find((l) => l.msg.includes("client keys are not checked"));
     expect(warning?.level).toBe(40);
     const answer = await h.grpc.chat({ ...chatRequest(models.openai, "open"), metadata: { tenant: "acme" } });
     expect(answer.message?.content).toBe("Echo: open");

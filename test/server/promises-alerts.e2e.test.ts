@@ -15,7 +15,8 @@ let h: Harness;
 beforeAll(async () => {
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split("\n")) if (line !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString().split("\n"))
+        if (line !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
@@ -35,15 +36,22 @@ describe("an alert (a circuit opening)", () => {
   it("writes a log line and counts llm_gateway.alerts by type", async () => {
     await h.grpc.chat({ model: models.azure, messages: [{ role: Role.USER, content: "fail" }] }).catch(() => undefined);
 
-    const alertLines = (): Record<string, unknown>[] => lines.filter((l) => typeof l["msg"] === "string" && (l["msg"] as string).startsWith("alert: "));
-    for (const until = Date.now() + 2_000; alertLines().length === 0 && Date.now() < until; ) await new Promise((resolve) => setTimeout(resolve, 10));
+    const alertLines = (): Record<string, unknown>[] =>
+      lines.filter((l) => typeof l["msg"] === "string" && (l["msg"] as string).startsWith("alert: "));
+    for (const until = Date.now() + 2_000; alertLines().length === 0 && Date.now() < until; )
+      await new Promise((resolve) => setTimeout(resolve, 10));
     expect(alertLines()).toHaveLength(1);
-    expect(alertLines()[0]).toMatchObject({ level: 40, alert: { type: "circuit_opened", provider: "azure-east", model: "gpt-4o" } });
+    expect(alertLines()[0]).toMatchObject({
+      level: 40,
+      alert: { type: "circuit_opened", provider: "azure-east", model: "gpt-4o" },
+    });
 
     const url = lines.find((l) => l["msg"] === "llm-gateway listening")?.["metrics"];
     expect(typeof url).toBe("string");
     const scrape = await (await fetch(String(url))).text();
-    const counted = scrape.split("\n").filter((l) => l.startsWith("llm_gateway_alerts") && l.includes('llm_gateway_alert_type="circuit_opened"'));
+    const counted = scrape
+      .split("\n")
+      .filter((l) => l.startsWith("llm_gateway_alerts") && l.includes('llm_gateway_alert_type="circuit_opened"'));
     expect(counted).toHaveLength(1);
     expect(counted[0]).toMatch(/ 1$/);
   });

@@ -22,7 +22,14 @@ beforeAll(async () => {
       "gpt-4o": { input: 5, output: 20 },
     },
     extraModels: [
-      { name: "spread", routing: { strategy: "round-robin" }, targets: [{ provider: "openai", model: "gpt-4o" }, { provider: "azure-east", model: "gpt-4o" }] },
+      {
+        name: "spread",
+        routing: { strategy: "round-robin" },
+        targets: [
+          { provider: "openai", model: "gpt-4o" },
+          { provider: "azure-east", model: "gpt-4o" },
+        ],
+      },
     ],
   });
 });
@@ -37,12 +44,46 @@ const hello = [{ role: Role.USER, content: "Say hello" }];
 describe("the protocols on one port", () => {
   const protocols: [string, () => Client<typeof LLMService>][] = [
     ["gRPC, HTTP/2", () => createClient(LLMService, createGrpcTransport({ baseUrl: h.gateway.url }))],
-    ["gRPC-Web, HTTP/1.1", () => createClient(LLMService, createGrpcWebTransport({ baseUrl: h.gateway.url, httpVersion: "1.1" }))],
-    ["gRPC-Web, HTTP/2", () => createClient(LLMService, createGrpcWebTransport({ baseUrl: h.gateway.url, httpVersion: "2" }))],
-    ["Connect JSON, HTTP/1.1", () => createClient(LLMService, createConnectTransport({ baseUrl: h.gateway.url, httpVersion: "1.1", useBinaryFormat: false }))],
-    ["Connect JSON, HTTP/2", () => createClient(LLMService, createConnectTransport({ baseUrl: h.gateway.url, httpVersion: "2", useBinaryFormat: false }))],
-    ["Connect binary, HTTP/1.1", () => createClient(LLMService, createConnectTransport({ baseUrl: h.gateway.url, httpVersion: "1.1", useBinaryFormat: true }))],
-    ["Connect binary, HTTP/2", () => createClient(LLMService, createConnectTransport({ baseUrl: h.gateway.url, httpVersion: "2", useBinaryFormat: true }))],
+    [
+      "gRPC-Web, HTTP/1.1",
+      () => createClient(LLMService, createGrpcWebTransport({ baseUrl: h.gateway.url, httpVersion: "1.1" })),
+    ],
+    [
+      "gRPC-Web, HTTP/2",
+      () => createClient(LLMService, createGrpcWebTransport({ baseUrl: h.gateway.url, httpVersion: "2" })),
+    ],
+    [
+      "Connect JSON, HTTP/1.1",
+      () =>
+        createClient(
+          LLMService,
+          createConnectTransport({ baseUrl: h.gateway.url, httpVersion: "1.1", useBinaryFormat: false }),
+        ),
+    ],
+    [
+      "Connect JSON, HTTP/2",
+      () =>
+        createClient(
+          LLMService,
+          createConnectTransport({ baseUrl: h.gateway.url, httpVersion: "2", useBinaryFormat: false }),
+        ),
+    ],
+    [
+      "Connect binary, HTTP/1.1",
+      () =>
+        createClient(
+          LLMService,
+          createConnectTransport({ baseUrl: h.gateway.url, httpVersion: "1.1", useBinaryFormat: true }),
+        ),
+    ],
+    [
+      "Connect binary, HTTP/2",
+      () =>
+        createClient(
+          LLMService,
+          createConnectTransport({ baseUrl: h.gateway.url, httpVersion: "2", useBinaryFormat: true }),
+        ),
+    ],
   ];
 
   it.each(protocols)("%s: a unary chat and a streamed chat", async (_name, client) => {
@@ -52,7 +93,10 @@ describe("the protocols on one port", () => {
     expect(answer.usage).toMatchObject({ promptTokens: 8, completionTokens: 3, totalTokens: 11, costMicros: 69n });
     let text = "";
     let finish: FinishReason | undefined;
-    for await (const chunk of llm.streamChat({ model: models.anthropic, messages: [{ role: Role.USER, content: "one two three" }] })) {
+    for await (const chunk of llm.streamChat({
+      model: models.anthropic,
+      messages: [{ role: Role.USER, content: "one two three" }],
+    })) {
       text += chunk.delta;
       if (chunk.usage) finish = chunk.finishReason;
     }
@@ -66,14 +110,29 @@ describe("the same usage block and metadata on every answer", () => {
     { type: "openai", model: models.openai, provider: "openai", answered: "gpt-4o" },
     { type: "azure", model: models.azure, provider: "azure-east", answered: "gpt-4o" },
     { type: "anthropic", model: models.anthropic, provider: "claude", answered: "claude-sonnet-4-20250514" },
-    { type: "openai-compatible", model: models.compatible, provider: "vllm", answered: "meta-llama/Llama-3.1-8B-Instruct" },
+    {
+      type: "openai-compatible",
+      model: models.compatible,
+      provider: "vllm",
+      answered: "meta-llama/Llama-3.1-8B-Instruct",
+    },
   ] as const;
 
-  function expectCarried(usage: Usage | undefined, metadata: ResponseMetadata | undefined, expected: { type: string; provider: string; answered: string }): void {
+  function expectCarried(
+    usage: Usage | undefined,
+    metadata: ResponseMetadata | undefined,
+    expected: { type: string; provider: string; answered: string },
+  ): void {
     expect(usage?.promptTokens).toBeGreaterThan(0);
     expect(usage?.totalTokens).toBe((usage?.promptTokens ?? 0) + (usage?.completionTokens ?? 0));
     expect(usage?.costMicros).toBeGreaterThan(0n);
-    expect(metadata).toMatchObject({ provider: expected.provider, providerType: expected.type, model: expected.answered, attempts: 1, costUnknown: false });
+    expect(metadata).toMatchObject({
+      provider: expected.provider,
+      providerType: expected.type,
+      model: expected.answered,
+      attempts: 1,
+      costUnknown: false,
+    });
     // The emulator holds every answer's headers back 40 ms: the latency reported covers it.
     expect(metadata?.latencyMs).toBeGreaterThanOrEqual(40);
     expect(metadata?.requestId).toMatch(/^[0-9a-f-]{36}$/);
@@ -100,8 +159,15 @@ describe("the same usage block and metadata on every answer", () => {
   it("Embed", async () => {
     h.emulator.setFault({ latencyMs: 40 });
     // 100 tokens at $0.02 per million: 2 µ$.
-    const embedding = await h.grpc.embed({ model: models.embed, inputs: [Array.from({ length: 100 }, (_, i) => `w${i}`).join(" ")] });
-    expectCarried(embedding.usage, embedding.metadata, { type: "openai", provider: "openai", answered: "text-embedding-3-small" });
+    const embedding = await h.grpc.embed({
+      model: models.embed,
+      inputs: [Array.from({ length: 100 }, (_, i) => `w${i}`).join(" ")],
+    });
+    expectCarried(embedding.usage, embedding.metadata, {
+      type: "openai",
+      provider: "openai",
+      answered: "text-embedding-3-small",
+    });
     expect(embedding.usage).toMatchObject({ promptTokens: 100, completionTokens: 0, costMicros: 2n });
   });
 });
@@ -122,7 +188,8 @@ describe("configured prices (README: Configuration, pricing.models)", () => {
 describe("routing.strategy from the config (README: Routing)", () => {
   it("round-robin spreads calls over the model's targets in turn", async () => {
     const providers: string[] = [];
-    for (let i = 0; i < 4; i++) providers.push((await h.grpc.chat({ model: "spread", messages: hello })).metadata?.provider ?? "");
+    for (let i = 0; i < 4; i++)
+      providers.push((await h.grpc.chat({ model: "spread", messages: hello })).metadata?.provider ?? "");
     expect(new Set([providers[0], providers[1]])).toEqual(new Set(["openai", "azure-east"]));
     expect(providers.slice(2)).toEqual(providers.slice(0, 2));
   });
@@ -131,7 +198,12 @@ describe("routing.strategy from the config (README: Routing)", () => {
 describe("per-client limits with clientOverrides (README: Routing, retries, limits and health)", () => {
   it("gives a client named in clientOverrides its own limit instead of perClient", async () => {
     const own = await startHarness({
-      pipeline: { rateLimiting: { perClient: { requestsPerMinute: 1 }, clientOverrides: { "batch-jobs": { requestsPerMinute: 3 } } } },
+      pipeline: {
+        rateLimiting: {
+          perClient: { requestsPerMinute: 1 },
+          clientOverrides: { "batch-jobs": { requestsPerMinute: 3 } },
+        },
+      },
     });
     try {
       const as = (client: string) => ({ headers: { "x-client-id": client }, timeoutMs: 1_000 });
@@ -140,7 +212,12 @@ describe("per-client limits with clientOverrides (README: Routing, retries, limi
           () => "ok",
           (e: unknown) => ConnectError.from(e).code,
         );
-      const batch = [await outcome("batch-jobs"), await outcome("batch-jobs"), await outcome("batch-jobs"), await outcome("batch-jobs")];
+      const batch = [
+        await outcome("batch-jobs"),
+        await outcome("batch-jobs"),
+        await outcome("batch-jobs"),
+        await outcome("batch-jobs"),
+      ];
       expect(batch).toEqual(["ok", "ok", "ok", Code.ResourceExhausted]);
       expect([await outcome("team-x"), await outcome("team-x")]).toEqual(["ok", Code.ResourceExhausted]);
     } finally {

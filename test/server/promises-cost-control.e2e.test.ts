@@ -2,7 +2,15 @@ import { Writable } from "node:stream";
 import { Code } from "@connectrpc/connect";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../src/telemetry/logger.js";
-import { adminKey, bearer, chatRequest, createKey, kindOf, settle, totalBudget } from "../support/cost-control-helpers.js";
+import {
+  adminKey,
+  bearer,
+  chatRequest,
+  createKey,
+  kindOf,
+  settle,
+  totalBudget,
+} from "../support/cost-control-helpers.js";
 import { models, startHarness, type Harness } from "../support/gateway-harness.js";
 
 /**
@@ -102,7 +110,8 @@ describe("metrics with client keys (README: 'logs, spans and metrics carry the k
         level: "info",
         destination: new Writable({
           write(chunk: Buffer, _encoding, done) {
-            for (const line of chunk.toString().split("\n")) if (line !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
+            for (const line of chunk.toString().split("\n"))
+              if (line !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
             done();
           },
         }),
@@ -110,11 +119,16 @@ describe("metrics with client keys (README: 'logs, spans and metrics carry the k
     });
     try {
       const { id, secret } = await createKey(own, { tenant: "initech" });
-      await own.grpc.chat({ ...chatRequest(models.openai, "metered"), metadata: { tenant: "not-this-one" } }, bearer(secret));
+      await own.grpc.chat(
+        { ...chatRequest(models.openai, "metered"), metadata: { tenant: "not-this-one" } },
+        bearer(secret),
+      );
       const url = lines.find((l) => l["msg"] === "llm-gateway listening")?.["metrics"];
       const scrape = await (await fetch(String(url))).text();
       const keyed = scrape.split("\n").filter((l) => l.includes(`llm_gateway_key_id="${id}"`));
-      expect(keyed.some((l) => l.startsWith("gen_ai_client_token_usage") && l.includes('llm_gateway_tenant="initech"'))).toBe(true);
+      expect(
+        keyed.some((l) => l.startsWith("gen_ai_client_token_usage") && l.includes('llm_gateway_tenant="initech"')),
+      ).toBe(true);
       expect(keyed.some((l) => /^llm_gateway_cost/.test(l))).toBe(true);
       expect(scrape).not.toContain("not-this-one");
       for (const value of [secret, secret.slice(6), adminKey]) expect(scrape).not.toContain(value);

@@ -1,5 +1,5 @@
 import { toJsonString } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, type ConnectError } from "@connectrpc/connect";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CircuitState, ErrorDetailSchema, Role } from "../../gen/llm/v1/llm_service_pb.js";
 import type { ChatRequest, GenerationResult, Provider, StreamPart } from "../../src/providers/provider.js";
@@ -15,7 +15,6 @@ import { failure } from "../support/call-failure.js";
  * src/server/error-codes.ts: an error that is not a ProviderError is a bug, shown as INTERNAL "internal error"
  * with nothing of the bug.
  */
-
 
 function detailOf(error: ConnectError) {
   const [detail] = error.findDetails(ErrorDetailSchema);
@@ -53,18 +52,37 @@ describe("the error table (README: Calling it)", () => {
     expect(codeForKind).toEqual(readme);
   });
 
-  it.each(Object.entries(readme) as [ProviderErrorKind, Code][])("%s: the status carries an ErrorDetail with kind, provider, provider request id and retry delay", (kind, code) => {
-    const error = toConnectError(
-      new ProviderError({ kind, provider: "openai", message: `openai: ${kind} happened`, providerRequestId: "req_123", retryAfterMs: 1500, status: 400 }),
-    );
-    expect(error.code).toBe(code);
-    expect(detailOf(error)).toMatchObject({ kind, provider: "openai", providerRequestId: "req_123", retryAfterMs: 1500n });
-    expect(error.rawMessage).toContain("req_123");
-    if (kind !== "auth") expect(error.rawMessage).toContain(`openai: ${kind} happened`);
-  });
+  it.each(Object.entries(readme) as [ProviderErrorKind, Code][])(
+    "%s: the status carries an ErrorDetail with kind, provider, provider request id and retry delay",
+    (kind, code) => {
+      const error = toConnectError(
+        new ProviderError({
+          kind,
+          provider: "openai",
+          message: `openai: ${kind} happened`,
+          providerRequestId: "req_123",
+          retryAfterMs: 1500,
+          status: 400,
+        }),
+      );
+      expect(error.code).toBe(code);
+      expect(detailOf(error)).toMatchObject({
+        kind,
+        provider: "openai",
+        providerRequestId: "req_123",
+        retryAfterMs: 1500n,
+      });
+      expect(error.rawMessage).toContain("req_123");
+      if (kind !== "auth") expect(error.rawMessage).toContain(`openai: ${kind} happened`);
+    },
+  );
 
   it("shows an error that is not a ProviderError (a bug) as INTERNAL 'internal error', with nothing of the bug", () => {
-    for (const bug of [new TypeError("Cannot read properties of undefined (reading 'sk-live-abc')"), "a thrown string sk-live-abc", { secret: "sk-live-abc" }]) {
+    for (const bug of [
+      new TypeError("Cannot read properties of undefined (reading 'sk-live-abc')"),
+      "a thrown string sk-live-abc",
+      { secret: "sk-live-abc" },
+    ]) {
       const error = toConnectError(bug);
       expect(error.code).toBe(Code.Internal);
       expect(error.rawMessage).toBe("internal error");
@@ -89,9 +107,12 @@ describe("through the gateway", () => {
   });
   afterAll(() => h.close());
 
-  it("an open circuit refuses with UNAVAILABLE, ErrorDetail kind circuit_open and the time until it half-opens, without calling the provider", async () => {
+  it("an open circuit refuses with UNAVAILABLE, ErrorDetail kind circuit_open, the provider name and the time until it half-opens, without calling the provider", async () => {
     h.emulator.setFault((request) => (request.api === "anthropic" ? { status: 500 } : undefined));
-    for (let i = 0; i < 2; i++) expect((await failure(() => h.grpc.chat({ model: models.anthropic, messages: hello }))).code).toBe(Code.Unavailable);
+    for (let i = 0; i < 2; i++)
+      expect((await failure(() => h.grpc.chat({ model: models.anthropic, messages: hello }))).code).toBe(
+        Code.Unavailable,
+      );
     expect(h.emulator.records).toHaveLength(2);
     const { providers } = await h.grpc.listProviders({});
     expect(providers.find((p) => p.name === "claude")?.targets[0]?.circuitState).toBe(CircuitState.OPEN);
@@ -105,10 +126,12 @@ describe("through the gateway", () => {
       expect(error.code).toBe(Code.Unavailable);
       const detail = detailOf(error);
       expect(detail.kind).toBe("circuit_open");
+      // The configured provider name (the proto's "the configured provider name"), not the breaker's provider/model.
+      expect(detail.provider).toBe("claude");
       expect(detail.retryable).toBe(false);
       expect(detail.retryAfterMs).toBeGreaterThan(50_000n);
       expect(detail.retryAfterMs).toBeLessThanOrEqual(60_000n);
-      expect(error.rawMessage).toMatch(/^claude\b.*circuit open/);
+      expect(error.rawMessage).toMatch(/^claude\/claude-sonnet-4-20250514: circuit open/);
     }
     // The open circuit answered both calls itself: the emulator saw only the two failures.
     expect(h.emulator.records).toHaveLength(2);
@@ -139,7 +162,13 @@ describe("through the gateway", () => {
       const error = await failure(() => h.grpc.chat({ model: models.azure, messages: hello }));
       expect(error.code).toBe(Code.Internal);
       expect(error.rawMessage).toBe("internal error");
-      expect(detailOf(error)).toMatchObject({ kind: "internal", provider: "", providerRequestId: "", retryable: false, retryAfterMs: 0n });
+      expect(detailOf(error)).toMatchObject({
+        kind: "internal",
+        provider: "",
+        providerRequestId: "",
+        retryable: false,
+        retryAfterMs: 0n,
+      });
       const visible = `${error.message} ${toJsonString(ErrorDetailSchema, detailOf(error))} ${JSON.stringify([...error.metadata])}`;
       expect(visible).not.toMatch(/sk-bug|Cannot read|TypeError|\n\s+at /);
     });
@@ -166,5 +195,88 @@ describe("through the gateway", () => {
       expect(body).toMatchObject({ code: "internal", message: "internal error" });
       expect(JSON.stringify(body)).not.toContain("sk-bug");
     });
+  });
+});
+
+describe("every error carries an ErrorDetail (README: Calling it)", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterEach(() => {
+    h.emulator.setFault(undefined);
+    h.emulator.reset();
+  });
+  afterAll(() => h.close());
+
+  /** Reads a stream to its end; throws what ended it. */
+  async function drain(messages: AsyncIterable<unknown>): Promise<void> {
+    for await (const message of messages) void message;
+  }
+
+  it("a request that fails validation: INVALID_ARGUMENT, ErrorDetail kind invalid_request, on every generation RPC", async () => {
+    const refusals = [
+      await failure(() => h.grpc.chat({ model: models.openai, messages: [] })),
+      await failure(() => h.connectJson.chat({ model: models.openai, messages: [{ role: Role.UNSPECIFIED }] })),
+      await failure(() => drain(h.grpc.streamChat({ model: "", messages: hello }))),
+      await failure(() => h.grpc.complete({ model: models.openai, prompt: "x", options: { maxTokens: 0 } })),
+      await failure(() => drain(h.grpcWeb.streamComplete({ model: models.openai, options: { temperature: 3 } }))),
+      await failure(() => h.grpc.embed({ model: models.embed, inputs: [] })),
+    ];
+    expect(refusals.map((error) => error.rawMessage)).toEqual([
+      "messages: at least one message is required",
+      "messages[0].role: not set (ROLE_UNSPECIFIED, 0); use ROLE_SYSTEM, ROLE_USER, ROLE_ASSISTANT or ROLE_TOOL",
+      "model: is required",
+      "options.max_tokens: must be positive, got 0",
+      "options.temperature: must be between 0 and 2",
+      "inputs: at least one input is required",
+    ]);
+    for (const error of refusals) {
+      expect(error.code).toBe(Code.InvalidArgument);
+      expect(detailOf(error)).toMatchObject({ kind: "invalid_request", provider: "", retryable: false });
+    }
+    expect(h.emulator.records).toHaveLength(0);
+  });
+
+  it("a client's own deadline: DEADLINE_EXCEEDED, ErrorDetail kind timeout, unary and streaming, gRPC and Connect", async () => {
+    h.emulator.setFault({ hang: true });
+    // The deadline is sent as a header only, so that the client does not give up first with an error of its own:
+    // the status is the gateway's.
+    const grpcDeadline = { headers: { "grpc-timeout": "200m" } };
+    const deadlines = [
+      await failure(() => h.grpc.chat({ model: models.openai, messages: hello }, grpcDeadline)),
+      await failure(() => drain(h.grpc.streamChat({ model: models.anthropic, messages: hello }, grpcDeadline))),
+      await failure(() =>
+        h.connectJson.chat({ model: models.azure, messages: hello }, { headers: { "connect-timeout-ms": "200" } }),
+      ),
+    ];
+    for (const error of deadlines) {
+      expect(error.code).toBe(Code.DeadlineExceeded);
+      expect(error.rawMessage).toBe("the operation timed out");
+      expect(detailOf(error)).toMatchObject({ kind: "timeout", provider: "", providerRequestId: "" });
+    }
+  });
+});
+
+describe("a prompt larger than a whole tokens-per-minute limit (README: Rate limits)", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ providerDefaults: { rateLimit: { tokensPerMinute: 100 } } });
+  });
+  afterAll(() => h.close());
+
+  it("fails at once, saying it can never fit, with no retry delay and no provider call", async () => {
+    const long = [{ role: Role.USER, content: "word ".repeat(400) }];
+    const started = performance.now();
+    const error = await failure(() => h.grpc.chat({ model: models.openai, messages: long }));
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(error.code).toBe(Code.ResourceExhausted);
+    expect(error.rawMessage).toMatch(
+      /^target:openai: the prompt alone is about \d{3} tokens, more than its whole tokensPerMinute limit \(100\): it can never be admitted; shorten it or raise the limit$/,
+    );
+    expect(detailOf(error)).toMatchObject({ kind: "queue_full", retryable: false, retryAfterMs: 0n });
+    expect(h.emulator.records).toHaveLength(0);
+    // A prompt that fits is still served.
+    await expect(h.grpc.chat({ model: models.openai, messages: hello })).resolves.toBeDefined();
   });
 });

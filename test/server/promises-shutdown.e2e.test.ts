@@ -41,11 +41,19 @@ interface RawStream {
 
 /** A StreamChat as a gRPC client sends it, on the given HTTP/2 session. */
 function rawStreamChat(session: http2.ClientHttp2Session, content: string): RawStream {
-  const payload = toBinary(ChatRequestSchema, create(ChatRequestSchema, { model: models.openai, messages: [{ role: Role.USER, content }] }));
+  const payload = toBinary(
+    ChatRequestSchema,
+    create(ChatRequestSchema, { model: models.openai, messages: [{ role: Role.USER, content }] }),
+  );
   const frame = Buffer.alloc(5 + payload.length);
   frame.writeUInt32BE(payload.length, 1);
   Buffer.from(payload).copy(frame, 5);
-  const stream = session.request({ ":method": "POST", ":path": "/llm.v1.LLMService/StreamChat", "content-type": "application/grpc+proto", te: "trailers" });
+  const stream = session.request({
+    ":method": "POST",
+    ":path": "/llm.v1.LLMService/StreamChat",
+    "content-type": "application/grpc+proto",
+    te: "trailers",
+  });
   const outcome: RawOutcome = { text: "", finished: false, grpcStatus: undefined };
   let pending = Buffer.alloc(0);
   let firstArrived: () => void = () => undefined;
@@ -78,7 +86,9 @@ const words = "one two three four five six seven eight nine ten";
 /** Rejects when `promise` has not settled within `ms`, naming what was awaited. */
 function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms)));
+  const timeout = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms)),
+  );
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
@@ -126,7 +136,13 @@ describe("shutdown drain (README: Running it)", () => {
       // A new call on that connection does not start (the client honours the GOAWAY) ...
       expect(() => rawStreamChat(session, "too late")).toThrow(/GOAWAY/);
       // ... and a new connection is not served.
-      await expect(fetch(`${h.gateway.url}/llm.v1.LLMService/ListModels`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })).rejects.toThrow();
+      await expect(
+        fetch(`${h.gateway.url}/llm.v1.LLMService/ListModels`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: "{}",
+        }),
+      ).rejects.toThrow();
 
       // The in-flight stream finishes whole, with status OK.
       const outcome = await within(5_000, "end of the in-flight stream", inFlight.done);
@@ -199,7 +215,9 @@ describe("shutdown drain (README: Running it)", () => {
       const db = new Database(path, { readonly: true });
       try {
         const rows = db.prepare("SELECT model, provider, status, stream, completion_tokens FROM requests").all();
-        expect(rows).toEqual([{ model: models.openai, provider: "openai", status: "ok", stream: 1, completion_tokens: 11 }]);
+        expect(rows).toEqual([
+          { model: models.openai, provider: "openai", status: "ok", stream: 1, completion_tokens: 11 },
+        ]);
       } finally {
         db.close();
       }

@@ -4,7 +4,16 @@ import { fileURLToPath } from "node:url";
 const bin = fileURLToPath(new URL("../../bin/llm-gateway.js", import.meta.url));
 
 /** Runs the built CLI (npm test builds it first) and resolves with the first JSON log line matching `msg`. */
-export function start(args: string[], env: Record<string, string> = {}): { child: ChildProcessWithoutNullStreams; line: (msg: string) => Promise<Record<string, unknown>>; exit: Promise<number | null>; stderr: () => string } {
+export function start(
+  args: string[],
+  env: Record<string, string> = {},
+): {
+  child: ChildProcessWithoutNullStreams;
+  line: (msg: string) => Promise<Record<string, unknown>>;
+  exit: Promise<number | null>;
+  stderr: () => string;
+  stdout: () => string;
+} {
   const child = spawn(process.execPath, [bin, ...args], { env: { PATH: process.env["PATH"] ?? "", ...env } });
   let out = "";
   let err = "";
@@ -28,10 +37,10 @@ export function start(args: string[], env: Record<string, string> = {}): { child
         .map((l) => JSON.parse(l) as Record<string, unknown>)
         .find((l) => l["msg"] === msg);
       if (found) return found;
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited ${child.exitCode ?? child.signalCode}: ${err}`);
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`exited ${child.exitCode ?? child.signalCode}: ${err}`);
       await new Promise<void>((resolve) => waiters.push(resolve));
     }
   };
-  return { child, line, exit, stderr: () => err };
+  return { child, line, exit, stderr: () => err, stdout: () => out };
 }
-

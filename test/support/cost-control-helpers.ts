@@ -9,7 +9,9 @@ import type { Harness } from "./gateway-harness.js";
 export const adminKey = "admin-key-for-tests-0123456789";
 
 /** Call options carrying a bearer token. */
-export const bearer = (token: string): { headers: { authorization: string } } => ({ headers: { authorization: `Bearer ${token}` } });
+export const bearer = (token: string): { headers: { authorization: string } } => ({
+  headers: { authorization: `Bearer ${token}` },
+});
 
 /** The CreateKeyRequest fields a test may set. */
 export interface KeyFields {
@@ -28,7 +30,10 @@ export async function createKey(h: Harness, request: KeyFields = {}): Promise<{ 
 }
 
 /** A total budget of `micros`. */
-export const totalBudget = (micros: bigint): { limitMicros: bigint; period: BudgetPeriod } => ({ limitMicros: micros, period: BudgetPeriod.TOTAL });
+export const totalBudget = (micros: bigint): { limitMicros: bigint; period: BudgetPeriod } => ({
+  limitMicros: micros,
+  period: BudgetPeriod.TOTAL,
+});
 
 /** A one-message chat request. */
 export const chatRequest = (model: string, content: string, maxTokens?: number) => ({

@@ -89,10 +89,23 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       telemetry: options.telemetry ?? {},
       providers: [
         { name: "openai", type: "openai", apiKey: "${KEY}", baseUrl: `${emulator.url}/v1`, ...extra },
-        { name: "azure-east", type: "azure", apiKey: "${KEY}", baseUrl: emulator.url, apiVersion: "2024-10-21", ...extra },
+        {
+          name: "azure-east",
+          type: "azure",
+          apiKey: "${KEY}",
+          baseUrl: emulator.url,
+          apiVersion: "2024-10-21",
+          ...extra,
+        },
         { name: "claude", type: "anthropic", apiKey: "${KEY}", baseUrl: emulator.url, ...extra },
         { name: "vllm", type: "openai-compatible", apiKey: "${KEY}", baseUrl: `${emulator.url}/v1`, ...extra },
-        { name: "openai-misconfigured", type: "openai", apiKey: "${WRONG_KEY}", baseUrl: `${emulator.url}/v1`, ...extra },
+        {
+          name: "openai-misconfigured",
+          type: "openai",
+          apiKey: "${WRONG_KEY}",
+          baseUrl: `${emulator.url}/v1`,
+          ...extra,
+        },
       ],
       models: [
         { name: models.openai, targets: [{ provider: "openai", model: "gpt-4o" }] },
@@ -105,14 +118,23 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         ...(options.extraModels ?? []),
       ].map((model) => ({ ...model, ...options.modelDefaults })),
     },
-    { env: { KEY: testKey, WRONG_KEY: wrongKey, ...(options.adminKey === undefined ? {} : { ADMIN_KEY: options.adminKey }) } },
+    {
+      env: {
+        KEY: testKey,
+        WRONG_KEY: wrongKey,
+        ...(options.adminKey === undefined ? {} : { ADMIN_KEY: options.adminKey }),
+      },
+    },
   );
   const gateway = await startGateway(config, options.logger, telemetryEnv(options.otelEnv ?? {}));
   return {
     emulator,
     gateway,
     grpc: createClient(LLMService, createGrpcTransport({ baseUrl: gateway.url })),
-    connectJson: createClient(LLMService, createConnectTransport({ baseUrl: gateway.url, httpVersion: "1.1", useBinaryFormat: false })),
+    connectJson: createClient(
+      LLMService,
+      createConnectTransport({ baseUrl: gateway.url, httpVersion: "1.1", useBinaryFormat: false }),
+    ),
     grpcWeb: createClient(LLMService, createGrpcWebTransport({ baseUrl: gateway.url, httpVersion: "1.1" })),
     admin: createClient(AdminService, createGrpcTransport({ baseUrl: gateway.url })),
     async close() {

@@ -16,19 +16,38 @@ export type JsMessage = Record<string, unknown>;
 
 /** The LLMService methods this test client uses, as @grpc/grpc-js generates them. */
 export interface GrpcJsLLMService extends grpc.Client {
-  Chat(request: JsMessage, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response?: JsMessage) => void): grpc.ClientUnaryCall;
-  StreamChat(request: JsMessage, metadata?: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<JsStreamChunk>;
+  Chat(
+    request: JsMessage,
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+    callback: (error: grpc.ServiceError | null, response?: JsMessage) => void,
+  ): grpc.ClientUnaryCall;
+  StreamChat(
+    request: JsMessage,
+    metadata?: grpc.Metadata,
+    options?: grpc.CallOptions,
+  ): grpc.ClientReadableStream<JsStreamChunk>;
 }
 
 /** The standard health service as grpc-js generates it. */
 export interface GrpcJsHealth extends grpc.Client {
-  Check(request: { service: string }, callback: (error: grpc.ServiceError | null, response?: { status: string }) => void): grpc.ClientUnaryCall;
+  Check(
+    request: { service: string },
+    callback: (error: grpc.ServiceError | null, response?: { status: string }) => void,
+  ): grpc.ClientUnaryCall;
 }
 
 const protoRoot = fileURLToPath(new URL("../../proto", import.meta.url));
 
 function load(file: string): grpc.GrpcObject {
-  const definition = protoLoader.loadSync(file, { includeDirs: [protoRoot], keepCase: false, longs: String, enums: String, defaults: true, oneofs: true });
+  const definition = protoLoader.loadSync(file, {
+    includeDirs: [protoRoot],
+    keepCase: false,
+    longs: String,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+  });
   return grpc.loadPackageDefinition(definition);
 }
 
@@ -70,7 +89,12 @@ export function collect<T>(stream: grpc.ClientReadableStream<T>): Promise<T[]> {
 }
 
 /** Promisified unary Chat. */
-export function chat(client: GrpcJsLLMService, request: JsMessage, options: grpc.CallOptions = {}, metadata = new grpc.Metadata()): Promise<JsMessage> {
+export function chat(
+  client: GrpcJsLLMService,
+  request: JsMessage,
+  options: grpc.CallOptions = {},
+  metadata = new grpc.Metadata(),
+): Promise<JsMessage> {
   return new Promise((resolve, reject) => {
     client.Chat(request, metadata, options, (error, response) => (error ? reject(error) : resolve(response ?? {})));
   });

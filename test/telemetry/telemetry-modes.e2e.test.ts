@@ -44,7 +44,10 @@ describe("tracing off", () => {
   const env = { OTEL_TRACES_EXPORTER: "none", OTEL_METRICS_EXPORTER: "none", OTEL_EXPORTER_OTLP_ENDPOINT: "RECEIVER" };
 
   it("makes the interceptor a pass-through", async () => {
-    const telemetry = await Telemetry.start({ config: telemetrySchema.parse({}), env: telemetryEnv({ ...env, OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:1" }) });
+    const telemetry = await Telemetry.start({
+      config: telemetrySchema.parse({}),
+      env: telemetryEnv({ ...env, OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:1" }),
+    });
     expect(telemetry.tracing).toBe(false);
     expect(telemetry.metrics).toBe(false);
     const next = async (): Promise<never> => {
@@ -59,7 +62,10 @@ describe("tracing off", () => {
     expect(g.listening()).toMatchObject({ tracing: false, metrics: false });
     const call = traceparent();
     let header: Headers | undefined;
-    await g.h.grpc.chat({ model: models.openai, messages: [{ role: Role.USER, content: "hi" }] }, { headers: { traceparent: call.header }, onHeader: (h) => (header = h) });
+    await g.h.grpc.chat(
+      { model: models.openai, messages: [{ role: Role.USER, content: "hi" }] },
+      { headers: { traceparent: call.header }, onHeader: (h) => (header = h) },
+    );
     expect(header?.get("x-request-id")).toMatch(/\S/);
     expect(header?.has("x-trace-id")).toBe(false);
     expect(header?.has("traceresponse")).toBe(false);
@@ -80,12 +86,20 @@ describe("metrics only", () => {
       telemetry: { prometheus: { enabled: true, host: "127.0.0.1", port: 0 } },
       otelEnv: { OTEL_TRACES_EXPORTER: "none", OTEL_METRICS_EXPORTER: "none", OTEL_EXPORTER_OTLP_ENDPOINT: "RECEIVER" },
     });
-    expect(g.listening()).toMatchObject({ tracing: false, metrics: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/) });
+    expect(g.listening()).toMatchObject({
+      tracing: false,
+      metrics: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/),
+    });
     let header: Headers | undefined;
-    await g.h.grpc.chat({ model: models.openai, messages: [{ role: Role.USER, content: "hi" }] }, { headers: { traceparent: traceparent().header }, onHeader: (h) => (header = h) });
+    await g.h.grpc.chat(
+      { model: models.openai, messages: [{ role: Role.USER, content: "hi" }] },
+      { headers: { traceparent: traceparent().header }, onHeader: (h) => (header = h) },
+    );
     expect(header?.has("x-trace-id")).toBe(false);
     const scrape = await Scrape.of(g.prometheusUrl());
-    expect(scrape.value("llm_gateway_requests_total", { rpc_method: "llm.v1.LLMService/Chat", rpc_status_code: "OK" })).toBe(1);
+    expect(
+      scrape.value("llm_gateway_requests_total", { rpc_method: "llm.v1.LLMService/Chat", rpc_status_code: "OK" }),
+    ).toBe(1);
     expect(scrape.value("llm_gateway_requests_in_flight", { rpc_method: "llm.v1.LLMService/Chat" })).toBe(0);
     expect(requestLines(g)[0]).not.toHaveProperty("traceId");
     await g.closeGateway();
@@ -95,7 +109,9 @@ describe("metrics only", () => {
 
 describe("health checks", () => {
   it("get no span and no trace header", async () => {
-    const g = await start({ otelEnv: { OTEL_EXPORTER_OTLP_ENDPOINT: "RECEIVER", OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" } });
+    const g = await start({
+      otelEnv: { OTEL_EXPORTER_OTLP_ENDPOINT: "RECEIVER", OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" },
+    });
     expect(g.listening()).toMatchObject({ tracing: true });
     let header: Headers | undefined;
     const health = await g.health.check({}, { onHeader: (h) => (header = h) });
@@ -104,10 +120,15 @@ describe("health checks", () => {
     expect(header?.has("x-trace-id")).toBe(false);
     expect(header?.has("traceresponse")).toBe(false);
     let chatHeader: Headers | undefined;
-    await g.h.grpc.chat({ model: models.openai, messages: [{ role: Role.USER, content: "hi" }] }, { onHeader: (h) => (chatHeader = h) });
+    await g.h.grpc.chat(
+      { model: models.openai, messages: [{ role: Role.USER, content: "hi" }] },
+      { onHeader: (h) => (chatHeader = h) },
+    );
     expect(chatHeader?.get("x-trace-id")).toMatch(/^[0-9a-f]{32}$/);
     // Spans are exported in the order they end: once the chat's server span is in, the health check's would be too.
-    await eventually("the chat's server span", () => (g.receiver.spans.some((s) => s.kind === spanKind.server) ? true : undefined));
+    await eventually("the chat's server span", () =>
+      g.receiver.spans.some((s) => s.kind === spanKind.server) ? true : undefined,
+    );
     expect(g.receiver.spans.map((s) => s.name)).toEqual(["chat gpt-4o", "llm.v1.LLMService/Chat"]);
   });
 });
@@ -120,10 +141,16 @@ describe("content recording", () => {
     });
     g.h.emulator.setFault(flakyFaults());
     const call = traceparent();
-    for await (const part of g.h.grpc.streamChat({ model: telemetryModels.ha, messages: [{ role: Role.USER, content: "What is 2+2?" }] }, { headers: { traceparent: call.header } })) void part;
+    for await (const part of g.h.grpc.streamChat(
+      { model: telemetryModels.ha, messages: [{ role: Role.USER, content: "What is 2+2?" }] },
+      { headers: { traceparent: call.header } },
+    ))
+      void part;
     const attempts = await eventually("three attempt spans", () => {
       const found = g.receiver.trace(call.traceId).filter((s) => s.kind === spanKind.client);
-      return found.length === 3 ? found.sort((a, b) => (a.startTimeUnixNano < b.startTimeUnixNano ? -1 : 1)) : undefined;
+      return found.length === 3
+        ? found.sort((a, b) => (a.startTimeUnixNano < b.startTimeUnixNano ? -1 : 1))
+        : undefined;
     });
     expect(attempts.map((a) => a.attributes["llm_gateway.provider"])).toEqual(["openai", "openai", "azure-east"]);
     const input = JSON.stringify([{ role: "user", parts: [{ type: "text", content: "What is 2+2?" }] }]);
@@ -133,9 +160,14 @@ describe("content recording", () => {
   });
 
   it("leaves prompt and answer off the spans by default", async () => {
-    const g = await start({ otelEnv: { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "RECEIVER/v1/traces", OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" } });
+    const g = await start({
+      otelEnv: { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "RECEIVER/v1/traces", OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" },
+    });
     const call = traceparent();
-    await g.h.grpc.chat({ model: models.openai, messages: [{ role: Role.USER, content: "What is 2+2?" }] }, { headers: { traceparent: call.header } });
+    await g.h.grpc.chat(
+      { model: models.openai, messages: [{ role: Role.USER, content: "What is 2+2?" }] },
+      { headers: { traceparent: call.header } },
+    );
     const [attempt] = await eventually("the attempt span", () => {
       const found = g.receiver.trace(call.traceId).filter((s) => s.kind === spanKind.client);
       return found.length === 1 ? found : undefined;
@@ -151,14 +183,21 @@ describe("request log lines", () => {
     const g = await start({ otelEnv: { OTEL_EXPORTER_OTLP_ENDPOINT: "RECEIVER" } });
     g.h.emulator.setFault(flakyFaults());
     // The primer's 429 (retry-after-ms) holds OpenAI's limiter: the stream waits in its queue first.
-    const primed = await g.h.grpc.chat({ model: telemetryModels.primer, messages: [{ role: Role.USER, content: "hi" }] }).then(
-      () => undefined,
-      (e: unknown) => ConnectError.from(e),
-    );
+    const primed = await g.h.grpc
+      .chat({ model: telemetryModels.primer, messages: [{ role: Role.USER, content: "hi" }] })
+      .then(
+        () => undefined,
+        (e: unknown) => ConnectError.from(e),
+      );
     expect(primed?.code).toBe(Code.ResourceExhausted);
 
     const call = traceparent();
-    const headers = { traceparent: call.header, authorization: `Bearer ${clientKey}`, "x-api-key": clientKey, "x-client-id": "team-a" };
+    const headers = {
+      traceparent: call.header,
+      authorization: `Bearer ${clientKey}`,
+      "x-api-key": clientKey,
+      "x-client-id": "team-a",
+    };
     const question = "What is 2+2?";
     let streamHeader: Headers | undefined;
     let deltas = 0;
@@ -175,7 +214,13 @@ describe("request log lines", () => {
         (e: unknown) => ConnectError.from(e),
       );
     expect(broken?.code).toBe(Code.Internal);
-    g.logger.info({ provider: { name: "openai", apiKey: testKey }, headers: { authorization: `Bearer ${clientKey}`, "x-api-key": clientKey } }, "config");
+    g.logger.info(
+      {
+        provider: { name: "openai", apiKey: testKey },
+        headers: { authorization: `Bearer ${clientKey}`, "x-api-key": clientKey },
+      },
+      "config",
+    );
 
     const requests = requestLines(g);
     expect(requests).toHaveLength(3);
@@ -209,7 +254,13 @@ describe("request log lines", () => {
         { provider: "azure-east", model: "gpt-4o", ms: expect.any(Number) },
       ],
     });
-    const timing = streamLine as { latencyMs: number; providerMs: number; addedLatencyMs: number; timeToFirstChunkMs: number; attempts: { ms: number }[] };
+    const timing = streamLine as {
+      latencyMs: number;
+      providerMs: number;
+      addedLatencyMs: number;
+      timeToFirstChunkMs: number;
+      attempts: { ms: number }[];
+    };
     // Attempts do not overlap here: provider time is their sum, the rest is the gateway's (queue wait included).
     const attemptMs = timing.attempts.reduce((sum, a) => sum + a.ms, 0);
     expect(timing.providerMs).toBeCloseTo(attemptMs, 0);
@@ -232,7 +283,11 @@ describe("request log lines", () => {
       costMicros: 0,
       attempts: [{ provider: "openai-misconfigured", model: "gpt-4o", error: "auth" }],
     });
-    expect(requests.find((l) => l["model"] === telemetryModels.primer)).toMatchObject({ level: 30, status: "RESOURCE_EXHAUSTED", errorKind: "rate_limited" });
+    expect(requests.find((l) => l["model"] === telemetryModels.primer)).toMatchObject({
+      level: 30,
+      status: "RESOURCE_EXHAUSTED",
+      errorKind: "rate_limited",
+    });
 
     expect(g.lines.find((l) => l["msg"] === "config")).toMatchObject({
       provider: { name: "openai", apiKey: "[REDACTED]" },

@@ -22,20 +22,31 @@ interface Center {
 }
 
 /** An alert center without webhooks, a fake clock, and a logger whose lines are kept. */
-async function center(errorRate: AlertsConfig["errorRate"], db: UsageDatabase = openUsageDatabase(":memory:")): Promise<Center> {
+async function center(
+  errorRate: AlertsConfig["errorRate"],
+  db: UsageDatabase = openUsageDatabase(":memory:"),
+): Promise<Center> {
   const outbox = new AlertOutbox(db);
   const dispatcher = new WebhookDispatcher({ outbox, webhooks: [] });
   await dispatcher.stop(0);
   const lines: Record<string, unknown>[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split("\n")) if (line !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString().split("\n"))
+        if (line !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
   const alerts: AlertEnvelope[] = [];
   const clock = { t: 1_000_000 };
-  const c = new AlertCenter({ config: config(errorRate), outbox, dispatcher, logger: createLogger({ level: "info", destination }), onAlert: (a) => alerts.push(a), now: () => clock.t });
+  const c = new AlertCenter({
+    config: config(errorRate),
+    outbox,
+    dispatcher,
+    logger: createLogger({ level: "info", destination }),
+    onAlert: (a) => alerts.push(a),
+    now: () => clock.t,
+  });
   return { center: c, alerts, lines, clock };
 }
 
@@ -58,7 +69,13 @@ describe("AlertCenter error-rate window", () => {
     s.center.requestEnded("m", "unavailable");
     expect(s.alerts).toHaveLength(1);
     expect(s.alerts[0]?.message).toBe("model m: 2 of 2 requests failed in the last 10 s");
-    expect(s.lines).toContainEqual(expect.objectContaining({ level: 40, msg: "alert: model m: 2 of 2 requests failed in the last 10 s", alert: expect.objectContaining({ type: "error_rate", model: "m" }) }));
+    expect(s.lines).toContainEqual(
+      expect.objectContaining({
+        level: 40,
+        msg: "alert: model m: 2 of 2 requests failed in the last 10 s",
+        alert: expect.objectContaining({ type: "error_rate", model: "m" }),
+      }),
+    );
   });
 
   it("forgets the requests of a second that left the window, however many ended in that second", async () => {
@@ -68,13 +85,20 @@ describe("AlertCenter error-rate window", () => {
     s.clock.t += 20_000;
     s.center.requestEnded("m", "ok"); // the two failures left: 0 of 1, re-armed
     s.center.requestEnded("m", "unavailable"); // 1 of 2: alert 2
-    expect(s.alerts.map((a) => (a.type === "error_rate" ? `${a.failed}/${a.requests}` : a.type))).toEqual(["2/2", "1/2"]);
+    expect(s.alerts.map((a) => (a.type === "error_rate" ? `${a.failed}/${a.requests}` : a.type))).toEqual([
+      "2/2",
+      "1/2",
+    ]);
     s.clock.t += 20_000;
     for (let i = 0; i < 3; i++) s.center.requestEnded("m", "ok"); // 0 of 3
     s.center.requestEnded("m", "unavailable"); // 1 of 4: below the threshold
     s.center.requestEnded("m", "unavailable"); // 2 of 5: below
     s.center.requestEnded("m", "unavailable"); // 3 of 6: alert 3
-    expect(s.alerts.map((a) => (a.type === "error_rate" ? `${a.failed}/${a.requests}` : a.type))).toEqual(["2/2", "1/2", "3/6"]);
+    expect(s.alerts.map((a) => (a.type === "error_rate" ? `${a.failed}/${a.requests}` : a.type))).toEqual([
+      "2/2",
+      "1/2",
+      "3/6",
+    ]);
   });
 
   it("keeps a second that is exactly windowMs old", async () => {
@@ -103,7 +127,14 @@ describe("AlertCenter when the outbox fails", () => {
     const s = await center({ threshold: 0.5, windowMs: 10_000, minRequests: 2 }, db);
     db.close();
     s.center.circuitChanged("p", "m", "open", "closed");
-    expect(s.lines).toContainEqual(expect.objectContaining({ level: 50, msg: "alert could not be stored", alert: "circuit_opened", err: expect.objectContaining({ type: "TypeError" }) }));
+    expect(s.lines).toContainEqual(
+      expect.objectContaining({
+        level: 50,
+        msg: "alert could not be stored",
+        alert: "circuit_opened",
+        err: expect.objectContaining({ type: "TypeError" }),
+      }),
+    );
     expect(s.alerts.map((a) => a.type)).toEqual(["circuit_opened"]);
   });
 
@@ -113,7 +144,12 @@ describe("AlertCenter when the outbox fails", () => {
     const dispatcher = new WebhookDispatcher({ outbox, webhooks: [] });
     await dispatcher.stop(0);
     const alerts: AlertEnvelope[] = [];
-    const c = new AlertCenter({ config: config({ threshold: 0.5, windowMs: 10_000, minRequests: 2 }), outbox, dispatcher, onAlert: (a) => alerts.push(a) });
+    const c = new AlertCenter({
+      config: config({ threshold: 0.5, windowMs: 10_000, minRequests: 2 }),
+      outbox,
+      dispatcher,
+      onAlert: (a) => alerts.push(a),
+    });
     db.close();
     c.circuitChanged("p", "m", "open", "closed");
     expect(alerts.map((a) => a.type)).toEqual(["circuit_opened"]);

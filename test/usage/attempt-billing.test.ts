@@ -23,7 +23,8 @@ function attempt(overrides: Partial<AttemptRecord> = {}): AttemptRecord {
   };
 }
 
-const bill = (record: AttemptRecord, promptEstimate = 200, deliveredTokens = 0) => billAttempt({ record, promptEstimate, deliveredTokens }, prices);
+const bill = (record: AttemptRecord, promptEstimate = 200, deliveredTokens = 0) =>
+  billAttempt({ record, promptEstimate, deliveredTokens }, prices);
 
 describe("billAttempt", () => {
   it("bills reported usage at the model's price", () => {
@@ -42,7 +43,14 @@ describe("billAttempt", () => {
   });
 
   it("prices by the answering model before the requested one", () => {
-    const billed = bill(attempt({ providerType: "azure", model: "my-deployment", responseModel: "gpt-4o-mini-2024-07-18", usage: tokens(1000, 0) }));
+    const billed = bill(
+      attempt({
+        providerType: "azure",
+        model: "my-deployment",
+        responseModel: "gpt-4o-mini-2024-07-18",
+        usage: tokens(1000, 0),
+      }),
+    );
     expect(billed.costPicos).toBe(1000n * 150_000n);
     expect(billed.costUnknown).toBe(false);
     const fallback = bill(attempt({ responseModel: "some-new-name", usage: tokens(1000, 0) }));
@@ -51,7 +59,13 @@ describe("billAttempt", () => {
 
   it("marks reported usage on a model without a price as cost unknown, still billed", () => {
     const billed = bill(attempt({ providerType: "openai-compatible", model: "llama-3", usage: tokens(10, 10) }));
-    expect(billed).toMatchObject({ billed: true, costPicos: 0n, costUnknown: true, estimated: false, usage: tokens(10, 10) });
+    expect(billed).toMatchObject({
+      billed: true,
+      costPicos: 0n,
+      costUnknown: true,
+      estimated: false,
+      usage: tokens(10, 10),
+    });
   });
 
   it("estimates a stream cut after chunks: prompt estimate plus delivered tokens", () => {
@@ -68,20 +82,43 @@ describe("billAttempt", () => {
 
   it("estimates a stream that finished without usage", () => {
     const record = attempt({ stream: true, chunks: 2, usage: { ...zero, missing: true }, finishReason: "stop" });
-    expect(bill(record, 80, 12)).toMatchObject({ status: "ok", billed: true, usage: tokens(80, 12), estimated: true, costUnknown: false });
+    expect(bill(record, 80, 12)).toMatchObject({
+      status: "ok",
+      billed: true,
+      usage: tokens(80, 12),
+      estimated: true,
+      costUnknown: false,
+    });
   });
 
   it("bills a unary answer without usage as cost unknown with zero tokens", () => {
     const billed = bill(attempt({ usage: { ...zero, missing: true }, finishReason: "stop" }));
-    expect(billed).toMatchObject({ status: "ok", billed: true, usage: zero, costPicos: 0n, costUnknown: true, estimated: false });
+    expect(billed).toMatchObject({
+      status: "ok",
+      billed: true,
+      usage: zero,
+      costPicos: 0n,
+      costUnknown: true,
+      estimated: false,
+    });
   });
 
   it("bills a timeout or a cancel by the prompt estimate", () => {
     for (const kind of ["timeout", "cancelled"] as const) {
       const billed = bill(attempt({ error: { kind, message: kind } }), 300);
-      expect(billed).toMatchObject({ status: kind, billed: true, usage: tokens(300, 0), costPicos: 300n * 2_500_000n, estimated: true });
+      expect(billed).toMatchObject({
+        status: kind,
+        billed: true,
+        usage: tokens(300, 0),
+        costPicos: 300n * 2_500_000n,
+        estimated: true,
+      });
     }
-    const streamed = bill(attempt({ stream: true, chunks: 0, error: { kind: "timeout", message: "first byte" } }), 300, 0);
+    const streamed = bill(
+      attempt({ stream: true, chunks: 0, error: { kind: "timeout", message: "first byte" } }),
+      300,
+      0,
+    );
     expect(streamed).toMatchObject({ billed: true, usage: tokens(300, 0), estimated: true });
   });
 
@@ -100,6 +137,8 @@ describe("billAttempt", () => {
         estimated: false,
       });
     }
-    expect(bill(attempt({ stream: true, chunks: 0, error: { kind: "unavailable", message: "503" } })).billed).toBe(false);
+    expect(bill(attempt({ stream: true, chunks: 0, error: { kind: "unavailable", message: "503" } })).billed).toBe(
+      false,
+    );
   });
 });

@@ -16,12 +16,20 @@ const keyScope = (budget: Budget | undefined, id = "key_a"): BudgetScope => ({
   label: `key ${id} ("svc")`,
   budget,
 });
-const tenantScope = (budget: Budget | undefined): BudgetScope => ({ scope: "tenant:acme", kind: "tenant", tenant: "acme", label: "tenant acme", budget });
+const tenantScope = (budget: Budget | undefined): BudgetScope => ({
+  scope: "tenant:acme",
+  kind: "tenant",
+  tenant: "acme",
+  label: "tenant acme",
+  budget,
+});
 const total = (limitMicros: number): Budget => ({ limitMicros, period: "total" });
 
 describe("BudgetBook: calls that hold nothing", () => {
   it("lets a call that may cost nothing through even when the budget is already overspent", async () => {
-    const book = new BudgetBook({ maxWaitMs: 0, now: () => noon }, [{ scope: "key:key_a", period: "total", windowStart: 0, micros: 1_500 }]);
+    const book = new BudgetBook({ maxWaitMs: 0, now: () => noon }, [
+      { scope: "key:key_a", period: "total", windowStart: 0, micros: 1_500 },
+    ]);
     const hold = await book.reserve([keyScope(total(1_000))], 0, live(), undefined);
     expect(hold.reserved).toBe(0);
   });
@@ -40,7 +48,9 @@ describe("BudgetBook: a call that fits one budget but not another's reservations
     const book = new BudgetBook({ maxWaitMs: 0, now: () => noon });
     // Another key of the same tenant holds 600 of the tenant's 1000.
     await book.reserve([keyScope(total(10_000), "key_b"), tenantScope(total(1_000))], 600, live(), undefined);
-    const error = await providerErrorOf(book.reserve([keyScope(total(10_000)), tenantScope(total(1_000))], 500, live(), undefined));
+    const error = await providerErrorOf(
+      book.reserve([keyScope(total(10_000)), tenantScope(total(1_000))], 500, live(), undefined),
+    );
     expect(error.kind).toBe("budget_exceeded");
     expect(error.provider).toBe("");
     expect(error.message).toBe(
@@ -53,7 +63,7 @@ describe("BudgetBook: a call that fits one budget but not another's reservations
     await book.reserve([keyScope(total(1_000))], 600, live(), undefined);
     const error = await providerErrorOf(book.reserve([keyScope(total(1_000))], 500, live(), noon));
     expect(error.message).toContain("$0.0006 reserved by calls in flight");
-    expect(error.message).toContain("key key_a (\"svc\") has a total budget of $0.001");
+    expect(error.message).toContain('key key_a ("svc") has a total budget of $0.001');
   });
 });
 

@@ -44,8 +44,13 @@ async function pending(promise: Promise<unknown>): Promise<boolean> {
 describe("BudgetBook reservations", () => {
   it("reserves all-or-nothing: a refusal on the tenant leaves nothing held on the key", async () => {
     const c = clock(noon);
-    const book = new BudgetBook({ maxWaitMs: 0, now: c.now }, [{ scope: "tenant:acme", period: "total", windowStart: 0, micros: 950 }]);
-    const scopes = [keyScope({ limitMicros: 500, period: "total" }), tenantScope({ limitMicros: 1000, period: "total" })];
+    const book = new BudgetBook({ maxWaitMs: 0, now: c.now }, [
+      { scope: "tenant:acme", period: "total", windowStart: 0, micros: 950 },
+    ]);
+    const scopes = [
+      keyScope({ limitMicros: 500, period: "total" }),
+      tenantScope({ limitMicros: 1000, period: "total" }),
+    ];
 
     const error = await providerErrorOf(book.reserve(scopes, 100, live(), undefined));
     expect(error.kind).toBe("budget_exceeded");
@@ -59,7 +64,9 @@ describe("BudgetBook reservations", () => {
   it("never lets concurrent reservations exceed the limit", async () => {
     const book = new BudgetBook({ maxWaitMs: 0, now: () => noon });
     const scopes = [keyScope({ limitMicros: 1000, period: "day" })];
-    const results = await Promise.allSettled(Array.from({ length: 25 }, () => book.reserve(scopes, 100, live(), undefined)));
+    const results = await Promise.allSettled(
+      Array.from({ length: 25 }, () => book.reserve(scopes, 100, live(), undefined)),
+    );
     const granted = results.filter((r) => r.status === "fulfilled");
     const refused = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
     expect(granted).toHaveLength(10);
@@ -99,9 +106,13 @@ describe("BudgetBook reservations", () => {
   });
 
   it("refuses at once, without waiting, a call that does not fit even the settled spend", async () => {
-    const book = new BudgetBook({ maxWaitMs: 10_000, now: () => noon }, [{ scope: "key:key_a", period: "total", windowStart: 0, micros: 900 }]);
+    const book = new BudgetBook({ maxWaitMs: 10_000, now: () => noon }, [
+      { scope: "key:key_a", period: "total", windowStart: 0, micros: 900 },
+    ]);
     const started = Date.now();
-    const error = await providerErrorOf(book.reserve([keyScope({ limitMicros: 1000, period: "total" })], 101, live(), undefined));
+    const error = await providerErrorOf(
+      book.reserve([keyScope({ limitMicros: 1000, period: "total" })], 101, live(), undefined),
+    );
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(error.kind).toBe("budget_exceeded");
   });
@@ -211,7 +222,9 @@ describe("BudgetHold", () => {
     expect(hold.settle(250)).toEqual([]);
     expect(book.spent("tenant:acme", "month")).toBe(250);
     // onSpend only for scopes with a budget, after the spend was booked.
-    expect(spends).toEqual([{ scope: scopes[0], budget: { limitMicros: 5000, period: "day" }, windowStart: day, spentMicros: 250 }]);
+    expect(spends).toEqual([
+      { scope: scopes[0], budget: { limitMicros: 5000, period: "day" }, windowStart: day, spentMicros: 250 },
+    ]);
   });
 
   it("settle of zero books nothing and calls no onSpend", async () => {
@@ -255,8 +268,12 @@ describe("BudgetBook windows and messages", () => {
     const book = new BudgetBook({ maxWaitMs: 0, now: () => now }, [
       { scope: "key:key_a", period: "day", windowStart: at("2025-03-15T00:00:00.000Z"), micros: 900_000 },
     ]);
-    const error = await providerErrorOf(book.reserve([keyScope({ limitMicros: 1_000_000, period: "day" })], 200_000, live(), undefined));
-    expect(error.message).toBe('budget exceeded: key key_a ("billing-svc") has a daily budget of $1.00 (spent $0.90); this call may cost up to $0.20');
+    const error = await providerErrorOf(
+      book.reserve([keyScope({ limitMicros: 1_000_000, period: "day" })], 200_000, live(), undefined),
+    );
+    expect(error.message).toBe(
+      'budget exceeded: key key_a ("billing-svc") has a daily budget of $1.00 (spent $0.90); this call may cost up to $0.20',
+    );
     expect(error.retryAfterMs).toBe(6 * 3_600_000);
   });
 
@@ -265,7 +282,9 @@ describe("BudgetBook windows and messages", () => {
     const book = new BudgetBook({ maxWaitMs: 0, now: () => now }, [
       { scope: "tenant:acme", period: "month", windowStart: at("2025-12-01T00:00:00.000Z"), micros: 12_500_000 },
     ]);
-    const error = await providerErrorOf(book.reserve([tenantScope({ limitMicros: 12_500_000, period: "month" })], 1, live(), undefined));
+    const error = await providerErrorOf(
+      book.reserve([tenantScope({ limitMicros: 12_500_000, period: "month" })], 1, live(), undefined),
+    );
     expect(error.message).toContain("tenant acme has a monthly budget of $12.50 (spent $12.50)");
     expect(error.retryAfterMs).toBe(12 * 3_600_000);
   });

@@ -19,7 +19,8 @@ const cachedTokens = 128;
 const cacheWriteTokens = 40;
 
 /** A price as USD per million tokens: per token that is micro-USD, × 10^6 integer pico-USD. */
-const picos = (tokens: number, usdPerMillion: number): bigint => BigInt(tokens) * BigInt(Math.round(usdPerMillion * 1_000_000));
+const picos = (tokens: number, usdPerMillion: number): bigint =>
+  BigInt(tokens) * BigInt(Math.round(usdPerMillion * 1_000_000));
 /** Micro-USD: the sum of pico-USD rounded half up. */
 const micros = (total: bigint): bigint => (total + 500_000n) / 1_000_000n;
 
@@ -34,14 +35,22 @@ interface Case {
 const cases: Case[] = [
   { name: "OpenAI", model: models.openai, price: prices.providers.openai["gpt-4o"], written: 0 },
   { name: "Azure OpenAI", model: models.azure, price: prices.providers.openai["gpt-4o"], written: 0 },
-  { name: "Anthropic", model: models.anthropic, price: prices.providers.anthropic["claude-sonnet-4"], written: cacheWriteTokens },
+  {
+    name: "Anthropic",
+    model: models.anthropic,
+    price: prices.providers.anthropic["claude-sonnet-4"],
+    written: cacheWriteTokens,
+  },
 ];
 
 /** The cost the price list gives: fresh prompt tokens, cache reads, cache writes and output each at their price. */
 function expectedCost({ price, written }: Case): bigint {
   const fresh = promptTokens - cachedTokens - written;
   return micros(
-    picos(fresh, price.input) + picos(cachedTokens, price.cachedInput) + picos(written, price.cacheWrite ?? price.input) + picos(maxTokens, price.output),
+    picos(fresh, price.input) +
+      picos(cachedTokens, price.cachedInput) +
+      picos(written, price.cacheWrite ?? price.input) +
+      picos(maxTokens, price.output),
   );
 }
 
@@ -58,7 +67,14 @@ const fault: Fault = { cachedTokens, cacheWriteTokens };
 
 describe.each([
   { source: "a per-run fault", options: { emulator: { fault } } },
-  { source: "the x-emulator-fault header", options: { providerDefaults: { headers: { "x-emulator-fault": `cached-tokens=${cachedTokens};cache-write-tokens=${cacheWriteTokens}` } } } },
+  {
+    source: "the x-emulator-fault header",
+    options: {
+      providerDefaults: {
+        headers: { "x-emulator-fault": `cached-tokens=${cachedTokens};cache-write-tokens=${cacheWriteTokens}` },
+      },
+    },
+  },
 ])("cached prompt tokens reported by the provider (emulator told by $source)", ({ options }) => {
   let h: Harness;
   beforeAll(async () => {
@@ -78,16 +94,23 @@ describe.each([
     costMicros: expectedCost(c),
   });
 
-  it.each(cases)("$name: a unary answer's usage carries them and its cost bills them at the cached-input price", async (c) => {
-    const response = await h.grpc.chat(request(c.model));
-    expect(response.usage).toMatchObject(expectedUsage(c));
-    expect(response.metadata?.costUnknown).toBe(false);
-  });
+  it.each(cases)(
+    "$name: a unary answer's usage carries them and its cost bills them at the cached-input price",
+    async (c) => {
+      const response = await h.grpc.chat(request(c.model));
+      expect(response.usage).toMatchObject(expectedUsage(c));
+      expect(response.metadata?.costUnknown).toBe(false);
+    },
+  );
 
-  it.each(cases)("$name: a stream's final usage carries them and its cost bills them at the cached-input price", async (c) => {
-    const finals: (Usage | undefined)[] = [];
-    for await (const chunk of h.grpc.streamChat(request(c.model))) if (chunk.usage !== undefined) finals.push(chunk.usage);
-    expect(finals).toHaveLength(1);
-    expect(finals[0]).toMatchObject(expectedUsage(c));
-  });
+  it.each(cases)(
+    "$name: a stream's final usage carries them and its cost bills them at the cached-input price",
+    async (c) => {
+      const finals: (Usage | undefined)[] = [];
+      for await (const chunk of h.grpc.streamChat(request(c.model)))
+        if (chunk.usage !== undefined) finals.push(chunk.usage);
+      expect(finals).toHaveLength(1);
+      expect(finals[0]).toMatchObject(expectedUsage(c));
+    },
+  );
 });

@@ -53,7 +53,14 @@ interface Setup {
   counted: string[];
 }
 
-async function setup(options: { limitMicros?: number; promptTokens?: number; maxTokens?: number; countText?: (text: string) => Promise<number> } = {}): Promise<Setup> {
+async function setup(
+  options: {
+    limitMicros?: number;
+    promptTokens?: number;
+    maxTokens?: number;
+    countText?: (text: string) => Promise<number>;
+  } = {},
+): Promise<Setup> {
   const book = new BudgetBook({ maxWaitMs: 0, now: () => noon });
   const hold = await book.reserve([keyScope(options.limitMicros)], 0, live(), undefined);
   const records: LedgerRecord[] = [];
@@ -108,12 +115,18 @@ describe("CallAccount.cost", () => {
 
   it("counts a broken stream's delivered text, falling back to a length estimate when counting fails", async () => {
     const ok = await setup({ promptTokens: 10 });
-    ok.account.bill(attempt({ stream: true, chunks: 3, error: { kind: "unavailable", message: "cut" } }), "one two three four");
+    ok.account.bill(
+      attempt({ stream: true, chunks: 3, error: { kind: "unavailable", message: "cut" } }),
+      "one two three four",
+    );
     expect(ok.counted).toEqual(["one two three four"]);
     expect((await ok.account.cost()).picos).toBe(10n * 150_000n + 4n * 600_000n);
 
     const failing = await setup({ promptTokens: 10, countText: () => Promise.reject(new Error("no tokenizer")) });
-    failing.account.bill(attempt({ stream: true, chunks: 3, error: { kind: "unavailable", message: "cut" } }), "x".repeat(35));
+    failing.account.bill(
+      attempt({ stream: true, chunks: 3, error: { kind: "unavailable", message: "cut" } }),
+      "x".repeat(35),
+    );
     // ceil(35 * 2 / 7) = 10 tokens
     expect((await failing.account.cost()).picos).toBe(10n * 150_000n + 10n * 600_000n);
   });
@@ -140,7 +153,13 @@ describe("CallAccount.finish", () => {
       provider: "openai-b",
       providerModel: "gpt-4o-mini",
       status: "ok",
-      usage: { promptTokens: 1003, completionTokens: 200, totalTokens: 1203, cachedPromptTokens: 400, cacheWriteTokens: 0 },
+      usage: {
+        promptTokens: 1003,
+        completionTokens: 200,
+        totalTokens: 1203,
+        cachedPromptTokens: 400,
+        cacheWriteTokens: 0,
+      },
       costPicos: picos,
       costMicros: (picos + 500_000n) / 1_000_000n,
       costUnknown: false,
@@ -158,10 +177,22 @@ describe("CallAccount.finish", () => {
 
   it("records the last attempt's target for a failed request", async () => {
     const { account, records } = await setup();
-    account.bill(attempt({ provider: "openai-main", model: "gpt-4o", error: { kind: "unavailable", message: "503" } }), "");
-    account.bill(attempt({ provider: "azure-eu", model: "dep-1", error: { kind: "rate_limited", message: "429" } }), "");
+    account.bill(
+      attempt({ provider: "openai-main", model: "gpt-4o", error: { kind: "unavailable", message: "503" } }),
+      "",
+    );
+    account.bill(
+      attempt({ provider: "azure-eu", model: "dep-1", error: { kind: "rate_limited", message: "429" } }),
+      "",
+    );
     await account.finish({ status: "rate_limited", servedBy: undefined });
-    expect(records[0]).toMatchObject({ provider: "azure-eu", providerModel: "dep-1", status: "rate_limited", costMicros: 0n, spend: [] });
+    expect(records[0]).toMatchObject({
+      provider: "azure-eu",
+      providerModel: "dep-1",
+      status: "rate_limited",
+      costMicros: 0n,
+      spend: [],
+    });
   });
 
   it("hands no record for a call that made no attempt, but still releases its hold", async () => {

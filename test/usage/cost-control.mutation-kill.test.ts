@@ -83,7 +83,10 @@ function setup(options: { tenantBudget?: Budget; withEnded?: boolean } = {}): Se
 }
 
 const identity = { requestId: "req-1", model: "smart", stream: false, startedAt: noon };
-const chat = (maxTokens?: number): Billable => ({ operation: "chat", request: maxTokens === undefined ? { messages } : { messages, maxTokens } });
+const chat = (maxTokens?: number): Billable => ({
+  operation: "chat",
+  request: maxTokens === undefined ? { messages } : { messages, maxTokens },
+});
 
 async function refusal(s: Setup, who: Caller, billable: Billable, on: PricedRoute = route): Promise<string> {
   const error = await providerErrorOf(s.control.open(identity, who, on, billable, live(), undefined));
@@ -104,13 +107,19 @@ describe("CostControl.open reserves the most the call can cost", () => {
 
   it("for a text completion, from its prompt alone (no chat framing)", async () => {
     // dear-1: 10 x 10.5 + 100 x 30 = 3105.
-    const message = await refusal(setup(), caller(oneMicro), { operation: "text_completion", request: { prompt: text35 } });
+    const message = await refusal(setup(), caller(oneMicro), {
+      operation: "text_completion",
+      request: { prompt: text35 },
+    });
     expect(message).toContain("this call may cost up to $0.003105");
   });
 
   it("for embeddings, their input only: an embedding has no output tokens", async () => {
     // dear-1: 10 x 10.5 = 105.
-    const message = await refusal(setup(), caller(oneMicro), { operation: "embeddings", request: { inputs: [text35] } });
+    const message = await refusal(setup(), caller(oneMicro), {
+      operation: "embeddings",
+      request: { inputs: [text35] },
+    });
     expect(message).toContain("this call may cost up to $0.000105");
   });
 
@@ -126,7 +135,10 @@ describe("CostControl.open reserves the most the call can cost", () => {
     const byTokenizer = (await s.estimator.chat({ model: "gpt-4o", messages: long })).promptTokens;
     const byName = (await s.estimator.chat({ model: "smart", messages: long })).promptTokens;
     expect(byTokenizer).not.toBe(byName);
-    const gpt: PricedRoute = { name: "smart", targets: [{ provider: "p-cheap", providerType: "openai-compatible", model: "gpt-4o" }] };
+    const gpt: PricedRoute = {
+      name: "smart",
+      targets: [{ provider: "p-cheap", providerType: "openai-compatible", model: "gpt-4o" }],
+    };
     // gpt-4o here: 1 micro-USD per prompt token, output free.
     const message = await refusal(s, caller(oneMicro), { operation: "chat", request: { messages: long } }, gpt);
     expect(message).toContain(`this call may cost up to ${formatMicros(byTokenizer)}`);
@@ -150,7 +162,9 @@ describe("CostControl.open sets max_tokens only when a budget needs a bound", ()
   });
 
   it("embeddings never get max_tokens", async () => {
-    expect(await open(setup(), caller(plenty), { operation: "embeddings", request: { inputs: [text35] } })).toBeUndefined();
+    expect(
+      await open(setup(), caller(plenty), { operation: "embeddings", request: { inputs: [text35] } }),
+    ).toBeUndefined();
   });
 });
 
@@ -159,7 +173,14 @@ describe("CostControl budgets and accounts", () => {
     const s = setup({ tenantBudget: plenty });
     expect(s.control.scopesOf({ keyId: "", tenant: "acme", key: undefined })).toEqual([]);
     expect(s.control.scopesOf(caller(oneMicro))).toEqual([
-      { scope: "key:key_a", kind: "key", tenant: "acme", keyId: "key_a", label: 'key key_a ("billing-svc")', budget: oneMicro },
+      {
+        scope: "key:key_a",
+        kind: "key",
+        tenant: "acme",
+        keyId: "key_a",
+        label: 'key key_a ("billing-svc")',
+        budget: oneMicro,
+      },
       { scope: "tenant:acme", kind: "tenant", tenant: "acme", label: "tenant acme", budget: plenty },
     ]);
   });
@@ -168,13 +189,30 @@ describe("CostControl budgets and accounts", () => {
     const s = setup();
     const { account } = await s.control.open(identity, caller(plenty), route, chat(), live(), undefined);
     account.bill(
-      { type: "attempt", provider: "p-cheap", providerType: "openai-compatible", model: "cheap-1", operation: "chat", stream: false, startedAt: noon, endedAt: noon + 5, chunks: 0, usage: { promptTokens: 17, completionTokens: 3, totalTokens: 20, cachedPromptTokens: 0, cacheWriteTokens: 0 } },
+      {
+        type: "attempt",
+        provider: "p-cheap",
+        providerType: "openai-compatible",
+        model: "cheap-1",
+        operation: "chat",
+        stream: false,
+        startedAt: noon,
+        endedAt: noon + 5,
+        chunks: 0,
+        usage: { promptTokens: 17, completionTokens: 3, totalTokens: 20, cachedPromptTokens: 0, cacheWriteTokens: 0 },
+      },
       "",
     );
     s.control.finish(account, { status: "ok", servedBy: { provider: "p-cheap", model: "cheap-1" } });
     await s.control.drain();
     expect(s.records).toHaveLength(1);
-    expect(s.records[0]).toMatchObject({ id: "req-1", model: "smart", provider: "p-cheap", status: "ok", costMicros: 23n });
+    expect(s.records[0]).toMatchObject({
+      id: "req-1",
+      model: "smart",
+      provider: "p-cheap",
+      status: "ok",
+      costMicros: 23n,
+    });
   });
 
   it("tells `ended` of every finished call", async () => {

@@ -38,7 +38,11 @@ afterAll(async () => {
 
 const env = { ADMIN_KEY: adminKey, OPENAI_API_KEY: providerKey };
 
-async function serve(): Promise<{ kill: (signal: NodeJS.Signals) => Promise<number | null>; llm: ReturnType<typeof createClient<typeof LLMService>>; admin: ReturnType<typeof createClient<typeof AdminService>> }> {
+async function serve(): Promise<{
+  kill: (signal: NodeJS.Signals) => Promise<number | null>;
+  llm: ReturnType<typeof createClient<typeof LLMService>>;
+  admin: ReturnType<typeof createClient<typeof AdminService>>;
+}> {
   const gateway = start(["serve", "--config", config, "--port", "0"], env);
   const listening = await gateway.line("llm-gateway listening");
   const transport = createGrpcTransport({ baseUrl: `http://127.0.0.1:${String(listening["port"])}` });
@@ -60,7 +64,10 @@ describe("the usage ledger across a crash", () => {
       bearer(adminKey),
     );
     let answered = 0n;
-    for (let i = 0; i < 12; i++) answered += (await first.llm.chat(chatRequest("gpt-4o", `request number ${i}`), bearer(created.secret))).usage?.costMicros ?? 0n;
+    for (let i = 0; i < 12; i++)
+      answered +=
+        (await first.llm.chat(chatRequest("gpt-4o", `request number ${i}`), bearer(created.secret))).usage
+          ?.costMicros ?? 0n;
     // The ledger writes every 20 ms; the spend checkpoint (every 5 s) has not run: the process dies now.
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect(await first.kill("SIGKILL")).toBe(null);
@@ -72,7 +79,9 @@ describe("the usage ledger across a crash", () => {
       const [row] = (await second.admin.getUsage({ keyId: created.key?.id ?? "" }, bearer(adminKey))).rows;
       expect(row?.requests).toBe(12n);
       expect(row?.costMicros).toBe(answered);
-      answered += (await second.llm.chat(chatRequest("gpt-4o", "after the crash"), bearer(created.secret))).usage?.costMicros ?? 0n;
+      answered +=
+        (await second.llm.chat(chatRequest("gpt-4o", "after the crash"), bearer(created.secret))).usage?.costMicros ??
+        0n;
     } finally {
       expect(await second.kill("SIGTERM")).toBe(0);
     }

@@ -3,7 +3,13 @@ import type { AttemptBill, LedgerRecord } from "../../src/usage/ledger-record.js
 
 /** Token usage with the given prompt and completion tokens. */
 export function tokens(prompt: number, completion: number, cached = 0, written = 0): TokenUsage {
-  return { promptTokens: prompt, completionTokens: completion, totalTokens: prompt + completion, cachedPromptTokens: cached, cacheWriteTokens: written };
+  return {
+    promptTokens: prompt,
+    completionTokens: completion,
+    totalTokens: prompt + completion,
+    cachedPromptTokens: cached,
+    cacheWriteTokens: written,
+  };
 }
 
 /** A billed, successful attempt. */

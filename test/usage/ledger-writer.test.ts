@@ -6,7 +6,8 @@ import { loadSpend } from "../../src/usage/spend-loader.js";
 import { openUsageDatabase, type UsageDatabase } from "../../src/usage/usage-database.js";
 import { attemptBill, ledgerRecord, tokens } from "./ledger-fixtures.js";
 
-const count = (db: UsageDatabase, table: string): number => (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+const count = (db: UsageDatabase, table: string): number =>
+  (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const at = (iso: string): number => Date.parse(iso);
 
@@ -75,7 +76,14 @@ describe("LedgerWriter", () => {
         stream: true,
         attempts: [
           attemptBill({ status: "timeout", usage: tokens(100, 0), costPicos: 250_000_000n, estimated: true }),
-          attemptBill({ provider: "azure-eu", model: "gpt4o-deploy", status: "unavailable", billed: false, usage: tokens(0, 0), costPicos: 0n }),
+          attemptBill({
+            provider: "azure-eu",
+            model: "gpt4o-deploy",
+            status: "unavailable",
+            billed: false,
+            usage: tokens(0, 0),
+            costPicos: 0n,
+          }),
         ],
         usage: tokens(100, 0, 7, 3),
         costMicros: 250n,
@@ -111,14 +119,42 @@ describe("LedgerWriter", () => {
       cost_unknown: 0,
       estimated: 1,
     });
-    expect(db.prepare("SELECT request_id, seq, provider, model, status, billed, prompt_tokens, cost_picos, estimated FROM attempts ORDER BY seq").all()).toEqual([
-      { request_id: "req-9", seq: 0, provider: "openai-main", model: "gpt-4o", status: "timeout", billed: 1, prompt_tokens: 100, cost_picos: 250_000_000, estimated: 1 },
-      { request_id: "req-9", seq: 1, provider: "azure-eu", model: "gpt4o-deploy", status: "unavailable", billed: 0, prompt_tokens: 0, cost_picos: 0, estimated: 0 },
+    expect(
+      db
+        .prepare(
+          "SELECT request_id, seq, provider, model, status, billed, prompt_tokens, cost_picos, estimated FROM attempts ORDER BY seq",
+        )
+        .all(),
+    ).toEqual([
+      {
+        request_id: "req-9",
+        seq: 0,
+        provider: "openai-main",
+        model: "gpt-4o",
+        status: "timeout",
+        billed: 1,
+        prompt_tokens: 100,
+        cost_picos: 250_000_000,
+        estimated: 1,
+      },
+      {
+        request_id: "req-9",
+        seq: 1,
+        provider: "azure-eu",
+        model: "gpt4o-deploy",
+        status: "unavailable",
+        billed: 0,
+        prompt_tokens: 0,
+        cost_picos: 0,
+        estimated: 0,
+      },
     ]);
     expect(count(db, "budget_spend")).toBe(0);
     w.checkpoint();
     expect(db.prepare("SELECT request_rowid FROM spend_checkpoint").get()).toEqual({ request_rowid: 1 });
-    expect(db.prepare("SELECT scope, period, window_start, spent_micros FROM budget_spend ORDER BY period").all()).toEqual([
+    expect(
+      db.prepare("SELECT scope, period, window_start, spent_micros FROM budget_spend ORDER BY period").all(),
+    ).toEqual([
       { scope: "key:key_a", period: "day", window_start: day, spent_micros: 250 },
       { scope: "key:key_a", period: "total", window_start: 0, spent_micros: 250 },
     ]);
@@ -127,12 +163,16 @@ describe("LedgerWriter", () => {
   it("adds spend of several records to the same window", () => {
     const db = openUsageDatabase(":memory:");
     const w = writer(db);
-    w.append(ledgerRecord({ id: "a", spend: [{ scope: "tenant:acme", period: "total", windowStart: 0, micros: 300 }] }));
+    w.append(
+      ledgerRecord({ id: "a", spend: [{ scope: "tenant:acme", period: "total", windowStart: 0, micros: 300 }] }),
+    );
     w.append(ledgerRecord({ id: "b", spend: [{ scope: "tenant:acme", period: "total", windowStart: 0, micros: 45 }] }));
     w.flush();
     w.checkpoint();
     w.append(ledgerRecord({ id: "c", spend: [{ scope: "tenant:acme", period: "total", windowStart: 0, micros: 5 }] }));
-    w.append(ledgerRecord({ id: "c", spend: [{ scope: "tenant:acme", period: "total", windowStart: 0, micros: 1000 }] }));
+    w.append(
+      ledgerRecord({ id: "c", spend: [{ scope: "tenant:acme", period: "total", windowStart: 0, micros: 1000 }] }),
+    );
     w.flush();
     w.checkpoint();
     // The second "c" was written before: neither its row nor its spend is added.
@@ -142,10 +182,18 @@ describe("LedgerWriter", () => {
   it("writes each record with its attempts and spend as one unit: a refused record leaves none of its rows, and holds no other back", () => {
     const db = openUsageDatabase(":memory:");
     const w = writer(db);
-    w.append(ledgerRecord({ id: "good", spend: [{ scope: "key:key_a", period: "total", windowStart: 0, micros: 10 }] }));
+    w.append(
+      ledgerRecord({ id: "good", spend: [{ scope: "key:key_a", period: "total", windowStart: 0, micros: 10 }] }),
+    );
     // A fractional token count cannot be stored in the STRICT INTEGER column: the record fails at its attempt,
     // after its request row was inserted.
-    w.append(ledgerRecord({ id: "bad", attempts: [attemptBill({ usage: tokens(1.5, 0) })], spend: [{ scope: "key:key_a", period: "total", windowStart: 0, micros: 99 }] }));
+    w.append(
+      ledgerRecord({
+        id: "bad",
+        attempts: [attemptBill({ usage: tokens(1.5, 0) })],
+        spend: [{ scope: "key:key_a", period: "total", windowStart: 0, micros: 99 }],
+      }),
+    );
     w.flush();
     w.checkpoint();
     expect(db.prepare("SELECT id FROM requests").all()).toEqual([{ id: "good" }]);
@@ -209,7 +257,9 @@ describe("loadSpend", () => {
       { scope: "key:key_a", period: "total", windowStart: 0, micros: 900 },
       { scope: "tenant:acme", period: "day", windowStart: today, micros: 70 },
     ]);
-    expect(loadSpend(db, at("2025-04-01T00:00:00.000Z"))).toEqual([{ scope: "key:key_a", period: "total", windowStart: 0, micros: 900 }]);
+    expect(loadSpend(db, at("2025-04-01T00:00:00.000Z"))).toEqual([
+      { scope: "key:key_a", period: "total", windowStart: 0, micros: 900 },
+    ]);
   });
 
   it("adds the spend of requests written after the last checkpoint, in the windows of their end (a crash skipped it)", () => {
@@ -227,11 +277,15 @@ describe("loadSpend", () => {
     w.checkpoint();
     w.append(ledgerRecord({ id: "b", endedAt: at("2025-03-15T09:00:00.000Z"), costMicros: 20n, spend: spend(20) }));
     w.append(ledgerRecord({ id: "c", endedAt: at("2025-03-10T09:00:00.000Z"), costMicros: 3n, spend: spend(3) }));
-    w.append(ledgerRecord({ id: "d", keyId: "", tenant: "open", endedAt: at("2025-03-15T09:00:00.000Z"), costMicros: 1000n }));
+    w.append(
+      ledgerRecord({ id: "d", keyId: "", tenant: "open", endedAt: at("2025-03-15T09:00:00.000Z"), costMicros: 1000n }),
+    );
     w.flush(); // no checkpoint: the process dies here
     const rows = loadSpend(db, now);
     const total = (scope: string, period: string, start: number): number =>
-      rows.filter((r) => r.scope === scope && r.period === period && r.windowStart === start).reduce((sum, r) => sum + r.micros, 0);
+      rows
+        .filter((r) => r.scope === scope && r.period === period && r.windowStart === start)
+        .reduce((sum, r) => sum + r.micros, 0);
     expect(total("key:key_a", "total", 0)).toBe(123);
     expect(total("tenant:acme", "total", 0)).toBe(123);
     expect(total("key:key_a", "day", today)).toBe(20);
@@ -242,10 +296,21 @@ describe("loadSpend", () => {
   it("lets a restarted BudgetBook start from the spend the ledger committed", async () => {
     const db = openUsageDatabase(":memory:");
     const now = at("2025-03-15T09:30:00.000Z");
-    const scopes: BudgetScope[] = [{ scope: "key:key_a", kind: "key", tenant: "acme", keyId: "key_a", label: "key key_a", budget: { limitMicros: 1000, period: "day" } }];
+    const scopes: BudgetScope[] = [
+      {
+        scope: "key:key_a",
+        kind: "key",
+        tenant: "acme",
+        keyId: "key_a",
+        label: "key key_a",
+        budget: { limitMicros: 1000, period: "day" },
+      },
+    ];
     const before = new BudgetBook({ maxWaitMs: 0, now: () => now });
     const w = writer(db);
-    w.append(ledgerRecord({ spend: (await before.reserve(scopes, 700, new AbortController().signal, undefined)).settle(700) }));
+    w.append(
+      ledgerRecord({ spend: (await before.reserve(scopes, 700, new AbortController().signal, undefined)).settle(700) }),
+    );
     w.close();
 
     const after = new BudgetBook({ maxWaitMs: 0, now: () => now }, loadSpend(db, now));

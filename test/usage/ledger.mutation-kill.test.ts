@@ -13,8 +13,13 @@ import { attemptBill, ledgerRecord, tokens } from "./ledger-fixtures.js";
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const checkpointRowid = (db: UsageDatabase): number | undefined =>
-  (db.prepare("SELECT request_rowid AS rowid FROM spend_checkpoint WHERE id = 1").get() as { rowid: number } | undefined)?.rowid;
-const spendRows = (db: UsageDatabase): unknown[] => db.prepare("SELECT scope, period, spent_micros FROM budget_spend ORDER BY scope, period").all();
+  (
+    db.prepare("SELECT request_rowid AS rowid FROM spend_checkpoint WHERE id = 1").get() as
+      | { rowid: number }
+      | undefined
+  )?.rowid;
+const spendRows = (db: UsageDatabase): unknown[] =>
+  db.prepare("SELECT scope, period, spent_micros FROM budget_spend ORDER BY scope, period").all();
 
 const writers: LedgerWriter[] = [];
 const dirs: string[] = [];
@@ -33,7 +38,8 @@ function capturedLogger(): { logger: ReturnType<typeof createLogger>; lines: Rec
   const lines: Record<string, unknown>[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split("\n")) if (line !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString().split("\n"))
+        if (line !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
@@ -73,7 +79,9 @@ describe("LedgerWriter checkpoints", () => {
     w.close();
     expect(checkpointRowid(db)).toBe(1);
     // A restart adds nothing: the checkpoint covers the one request.
-    expect(loadSpend(db).filter((s) => s.scope === "key:key_a" && s.period === "total")).toEqual([{ scope: "key:key_a", period: "total", windowStart: 0, micros: 10 }]);
+    expect(loadSpend(db).filter((s) => s.scope === "key:key_a" && s.period === "total")).toEqual([
+      { scope: "key:key_a", period: "total", windowStart: 0, micros: 10 },
+    ]);
   });
 
   it("logs a failed checkpoint and keeps its spend for the next one", () => {
@@ -84,7 +92,13 @@ describe("LedgerWriter checkpoints", () => {
     w.flush();
     db.exec("CREATE TRIGGER refuse BEFORE INSERT ON budget_spend BEGIN SELECT RAISE(ABORT, 'disk full'); END");
     w.checkpoint();
-    expect(lines).toContainEqual(expect.objectContaining({ level: 50, msg: "budget spend checkpoint failed; the ledger still holds the spend", err: expect.objectContaining({ message: "disk full" }) }));
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 50,
+        msg: "budget spend checkpoint failed; the ledger still holds the spend",
+        err: expect.objectContaining({ message: "disk full" }),
+      }),
+    );
     expect(spendRows(db)).toEqual([]);
     db.exec("DROP TRIGGER refuse");
     w.checkpoint();
@@ -103,13 +117,14 @@ describe("LedgerWriter failures", () => {
     db.exec("DROP TRIGGER refuse");
   });
 
-
   it("logs a record the database refuses alone, whole, with its money as decimal strings", () => {
     const db = openUsageDatabase(":memory:");
     const { logger, lines } = capturedLogger();
     const w = writer(db, { logger });
     w.append(ledgerRecord({ id: "good" }));
-    w.append(ledgerRecord({ id: "bad", costPicos: 123_456_789_012n, attempts: [attemptBill({ usage: tokens(1.5, 0) })] }));
+    w.append(
+      ledgerRecord({ id: "bad", costPicos: 123_456_789_012n, attempts: [attemptBill({ usage: tokens(1.5, 0) })] }),
+    );
     w.flush();
     const refused = lines.filter((l) => l["msg"] === "usage ledger refused a record; dropped");
     expect(refused).toHaveLength(1);
@@ -127,7 +142,14 @@ describe("LedgerWriter failures", () => {
     db.exec("CREATE TRIGGER refuse BEFORE INSERT ON requests BEGIN SELECT RAISE(ABORT, 'disk full'); END");
     w.append(ledgerRecord({ id: "one" }));
     w.flush();
-    expect(lines).toContainEqual(expect.objectContaining({ level: 50, msg: "usage ledger write failed; will retry", records: 1, err: expect.objectContaining({ message: "disk full" }) }));
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 50,
+        msg: "usage ledger write failed; will retry",
+        records: 1,
+        err: expect.objectContaining({ message: "disk full" }),
+      }),
+    );
     db.exec("DROP TRIGGER refuse");
     await sleep(300);
     expect(w.pending).toBe(1);
@@ -141,10 +163,12 @@ describe("loadSpend after a crash", () => {
   it("moves the checkpoint to the last request it recovered, so a second restart adds nothing", () => {
     const db = openUsageDatabase(":memory:");
     const w = writer(db);
-    for (const id of ["a", "b", "c"]) w.append(ledgerRecord({ id, endedAt: Date.parse("2025-03-15T12:00:00Z"), costMicros: 10n, spend: keySpend(10) }));
+    for (const id of ["a", "b", "c"])
+      w.append(ledgerRecord({ id, endedAt: Date.parse("2025-03-15T12:00:00Z"), costMicros: 10n, spend: keySpend(10) }));
     w.flush();
     // No checkpoint: the gateway died here.
-    const total = (at: number): number => loadSpend(db, at).find((s) => s.scope === "key:key_a" && s.period === "total")?.micros ?? 0;
+    const total = (at: number): number =>
+      loadSpend(db, at).find((s) => s.scope === "key:key_a" && s.period === "total")?.micros ?? 0;
     expect(total(Date.now())).toBe(30);
     expect(checkpointRowid(db)).toBe(3);
     expect(total(Date.now())).toBe(30);

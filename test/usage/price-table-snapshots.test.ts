@@ -51,11 +51,18 @@ describe("PriceTable rounding", () => {
   });
 
   it("rounds a remainder of 499_999 picos down", () => {
-    const custom = new PriceTable({ "odd-model": { input: 0.499999, output: 0 }, "half-model": { input: 0.5, output: 0 } });
+    const custom = new PriceTable({
+      "odd-model": { input: 0.499999, output: 0 },
+      "half-model": { input: 0.5, output: 0 },
+    });
     const down = custom.cost("openai-compatible", ["odd-model"], tokens(1, 0));
     expect(down).toEqual({ known: true, picos: 499_999n, micros: 0n });
     const downAgain = custom.cost("openai-compatible", ["odd-model"], tokens(3, 0));
     expect(downAgain).toEqual({ known: true, picos: 1_499_997n, micros: 1n });
-    expect(custom.cost("openai-compatible", ["half-model"], tokens(1, 0))).toEqual({ known: true, picos: 500_000n, micros: 1n });
+    expect(custom.cost("openai-compatible", ["half-model"], tokens(1, 0))).toEqual({
+      known: true,
+      picos: 500_000n,
+      micros: 1n,
+    });
   });
 });

@@ -3,7 +3,13 @@ import type { TokenUsage } from "../../src/providers/provider.js";
 import { PriceTable } from "../../src/usage/price-table.js";
 
 function usage(prompt: number, completion: number, cached = 0, written = 0): TokenUsage {
-  return { promptTokens: prompt, completionTokens: completion, totalTokens: prompt + completion, cachedPromptTokens: cached, cacheWriteTokens: written };
+  return {
+    promptTokens: prompt,
+    completionTokens: completion,
+    totalTokens: prompt + completion,
+    cachedPromptTokens: cached,
+    cacheWriteTokens: written,
+  };
 }
 
 describe("PriceTable", () => {
@@ -30,7 +36,7 @@ describe("PriceTable", () => {
   it("bills cached and cache-write tokens at their own prices", () => {
     // 1M prompt tokens of which 400k cache reads and 100k cache writes on Claude Sonnet 4.
     const cost = table.cost("anthropic", ["claude-sonnet-4"], usage(1_000_000, 0, 400_000, 100_000));
-    expect(cost.micros).toBe(500_000n * 3n + 400_000n * 3n / 10n + 100_000n * 375n / 100n);
+    expect(cost.micros).toBe(500_000n * 3n + (400_000n * 3n) / 10n + (100_000n * 375n) / 100n);
   });
 
   it("uses OpenAI prices for Azure deployments and the answering model before the requested one", () => {
@@ -38,14 +44,23 @@ describe("PriceTable", () => {
   });
 
   it("says when a model has no price instead of guessing", () => {
-    expect(table.cost("openai-compatible", ["meta-llama/Llama-3.1-8B-Instruct"], usage(1000, 1000))).toEqual({ known: false, micros: 0n, picos: 0n });
+    expect(table.cost("openai-compatible", ["meta-llama/Llama-3.1-8B-Instruct"], usage(1000, 1000))).toEqual({
+      known: false,
+      micros: 0n,
+      picos: 0n,
+    });
     expect(table.cost("openai", ["gpt-unknown"], usage(10, 10)).known).toBe(false);
   });
 
   it("lets config prices override and extend the shipped table", () => {
-    const custom = new PriceTable({ "gpt-4o": { input: 1, output: 2 }, "meta-llama/Llama-3.1-8B-Instruct": { input: 0.05, output: 0.08 } });
+    const custom = new PriceTable({
+      "gpt-4o": { input: 1, output: 2 },
+      "meta-llama/Llama-3.1-8B-Instruct": { input: 0.05, output: 0.08 },
+    });
     expect(custom.cost("openai", ["gpt-4o"], usage(1_000_000, 1_000_000)).micros).toBe(3_000_000n);
-    expect(custom.cost("openai-compatible", ["meta-llama/Llama-3.1-8B-Instruct"], usage(1_000_000, 1_000_000)).micros).toBe(130_000n);
+    expect(
+      custom.cost("openai-compatible", ["meta-llama/Llama-3.1-8B-Instruct"], usage(1_000_000, 1_000_000)).micros,
+    ).toBe(130_000n);
   });
 
   it("adds many tiny requests without drift", () => {

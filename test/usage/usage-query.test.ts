@@ -21,13 +21,37 @@ function seed(db: UsageDatabase): void {
   const w = new LedgerWriter(db, { flushIntervalMs: 60_000, maxBatch: 1_000 });
   w.append(ledgerRecord({ id: "r1", startedAt: h10 + 5 * 60_000, usage: tokens(100, 20, 30), costMicros: 450n }));
   w.append(
-    ledgerRecord({ id: "r2", startedAt: h10 + 40 * 60_000, provider: "azure-eu", status: "timeout", usage: tokens(50, 0), costMicros: 125n, estimated: true }),
+    ledgerRecord({
+      id: "r2",
+      startedAt: h10 + 40 * 60_000,
+      provider: "azure-eu",
+      status: "timeout",
+      usage: tokens(50, 0),
+      costMicros: 125n,
+      estimated: true,
+    }),
   );
   w.append(
-    ledgerRecord({ id: "r3", startedAt: h11 + 15 * 60_000, keyId: "key_b", model: "gpt-4o-mini", usage: tokens(10, 5), costMicros: 0n, costUnknown: true }),
+    ledgerRecord({
+      id: "r3",
+      startedAt: h11 + 15 * 60_000,
+      keyId: "key_b",
+      model: "gpt-4o-mini",
+      usage: tokens(10, 5),
+      costMicros: 0n,
+      costUnknown: true,
+    }),
   );
   w.append(
-    ledgerRecord({ id: "r4", startedAt: h11 + 3_599_999, tenant: "globex", keyId: "key_c", status: "unavailable", usage: tokens(0, 0), costMicros: 0n }),
+    ledgerRecord({
+      id: "r4",
+      startedAt: h11 + 3_599_999,
+      tenant: "globex",
+      keyId: "key_c",
+      status: "unavailable",
+      usage: tokens(0, 0),
+      costMicros: 0n,
+    }),
   );
   w.append(
     ledgerRecord({
@@ -89,11 +113,25 @@ describe("queryUsage", () => {
   });
 
   it("filters by tenant, key, model and provider", () => {
-    expect(queryUsage(db, { tenant: "globex", groupBy: [] })[0]).toMatchObject({ requests: 2, failedRequests: 1, costMicros: 10_500 });
-    expect(queryUsage(db, { keyId: "key_a", groupBy: [] })[0]).toMatchObject({ requests: 2, promptTokens: 150, costMicros: 575 });
+    expect(queryUsage(db, { tenant: "globex", groupBy: [] })[0]).toMatchObject({
+      requests: 2,
+      failedRequests: 1,
+      costMicros: 10_500,
+    });
+    expect(queryUsage(db, { keyId: "key_a", groupBy: [] })[0]).toMatchObject({
+      requests: 2,
+      promptTokens: 150,
+      costMicros: 575,
+    });
     expect(queryUsage(db, { model: "gpt-4o", groupBy: [] })[0]).toMatchObject({ requests: 3, costMicros: 575 });
-    expect(queryUsage(db, { provider: "openai-main", groupBy: [] })[0]).toMatchObject({ requests: 3, costUnknownRequests: 1 });
-    expect(queryUsage(db, { tenant: "acme", model: "gpt-4o", provider: "azure-eu", groupBy: [] })[0]).toMatchObject({ requests: 1, estimatedRequests: 1 });
+    expect(queryUsage(db, { provider: "openai-main", groupBy: [] })[0]).toMatchObject({
+      requests: 3,
+      costUnknownRequests: 1,
+    });
+    expect(queryUsage(db, { tenant: "acme", model: "gpt-4o", provider: "azure-eu", groupBy: [] })[0]).toMatchObject({
+      requests: 1,
+      estimatedRequests: 1,
+    });
   });
 
   it("takes since inclusive and until exclusive", () => {
@@ -126,7 +164,16 @@ describe("queryUsage", () => {
   it("groups by UTC hour", () => {
     const rows = queryUsage(db, { tenant: "acme", groupBy: ["hour"] });
     expect(rows).toEqual([
-      totals({ periodStart: h10, requests: 2, failedRequests: 1, promptTokens: 150, completionTokens: 20, cachedPromptTokens: 30, costMicros: 575, estimatedRequests: 1 }),
+      totals({
+        periodStart: h10,
+        requests: 2,
+        failedRequests: 1,
+        promptTokens: 150,
+        completionTokens: 20,
+        cachedPromptTokens: 30,
+        costMicros: 575,
+        estimatedRequests: 1,
+      }),
       totals({ periodStart: h11, requests: 1, promptTokens: 10, completionTokens: 5, costUnknownRequests: 1 }),
     ]);
   });

@@ -10,7 +10,13 @@ import { openUsageDatabase } from "../../src/usage/usage-database.js";
 import { startWebhookServer, until, type WebhookServer } from "./alerts/webhook-server.js";
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const hook = (url: string, overrides: Partial<WebhookConfig> = {}): WebhookConfig => ({ url, headers: {}, timeoutMs: 2_000, maxAttempts: 10, ...overrides });
+const hook = (url: string, overrides: Partial<WebhookConfig> = {}): WebhookConfig => ({
+  url,
+  headers: {},
+  timeoutMs: 2_000,
+  maxAttempts: 10,
+  ...overrides,
+});
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -37,17 +43,25 @@ function setup(url: string, options: Partial<WebhookDispatcherOptions> & { webho
   const lines: Record<string, unknown>[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split("\n")) if (line !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString().split("\n"))
+        if (line !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
-  const dispatcher = new WebhookDispatcher({ outbox, logger: createLogger({ level: "info", destination }), ...options });
+  const dispatcher = new WebhookDispatcher({
+    outbox,
+    logger: createLogger({ level: "info", destination }),
+    ...options,
+  });
   cleanups.push(() => dispatcher.stop(500));
-  const delivered = (): boolean => (db.prepare("SELECT delivered_at FROM alert_outbox WHERE id = 1").get() as { delivered_at: number | null }).delivered_at !== null;
+  const delivered = (): boolean =>
+    (db.prepare("SELECT delivered_at FROM alert_outbox WHERE id = 1").get() as { delivered_at: number | null })
+      .delivered_at !== null;
   return { outbox, dispatcher, lines, delivered };
 }
 
-const withMsg = (lines: Record<string, unknown>[], msg: string): Record<string, unknown>[] => lines.filter((l) => l["msg"] === msg);
+const withMsg = (lines: Record<string, unknown>[], msg: string): Record<string, unknown>[] =>
+  lines.filter((l) => l["msg"] === msg);
 
 describe("WebhookDispatcher retries", () => {
   it("backs off exponentially from baseDelayMs up to maxDelayMs, and logs each failure with the webhook's origin only", async () => {
@@ -58,7 +72,8 @@ describe("WebhookDispatcher retries", () => {
     const failures = withMsg(d.lines, "alert delivery failed; will retry");
     expect(failures.map((l) => l["retryInMs"])).toEqual([20, 40, 40]);
     expect(failures.map((l) => l["attempts"])).toEqual([1, 2, 3]);
-    for (const line of failures) expect(line).toMatchObject({ level: 40, alertId: 1, webhook: new URL(s.url).origin, failure: "HTTP 500" });
+    for (const line of failures)
+      expect(line).toMatchObject({ level: 40, alertId: 1, webhook: new URL(s.url).origin, failure: "HTTP 500" });
     expect(s.received).toHaveLength(4);
   });
 
@@ -91,7 +106,13 @@ describe("WebhookDispatcher retries", () => {
     d.dispatcher.kick();
     await until(() => d.outbox.pending().length === 0);
     expect(withMsg(d.lines, "alert delivery gave up")).toEqual([
-      expect.objectContaining({ level: 50, alertId: 1, webhook: new URL(s.url).origin, attempts: 2, failure: "HTTP 500" }),
+      expect.objectContaining({
+        level: 50,
+        alertId: 1,
+        webhook: new URL(s.url).origin,
+        attempts: 2,
+        failure: "HTTP 500",
+      }),
     ]);
   });
 
@@ -100,13 +121,17 @@ describe("WebhookDispatcher retries", () => {
     const d = setup(url, { webhooks: [hook(url, { maxAttempts: 1 })] });
     d.dispatcher.kick();
     await until(() => d.outbox.pending().length === 0);
-    expect(withMsg(d.lines, "alert delivery gave up")).toEqual([expect.objectContaining({ failure: "TypeError", webhook: "http://127.0.0.1:9" })]);
+    expect(withMsg(d.lines, "alert delivery gave up")).toEqual([
+      expect.objectContaining({ failure: "TypeError", webhook: "http://127.0.0.1:9" }),
+    ]);
   });
 
   it("logs dropping an entry whose webhook is no longer configured", () => {
     const d = setup("http://127.0.0.1:9/removed", { webhooks: [] });
     d.dispatcher.kick();
-    expect(withMsg(d.lines, "alert dropped: its webhook is no longer configured")).toEqual([expect.objectContaining({ level: 40, alertId: 1 })]);
+    expect(withMsg(d.lines, "alert dropped: its webhook is no longer configured")).toEqual([
+      expect.objectContaining({ level: 40, alertId: 1 }),
+    ]);
     expect(d.outbox.pending()).toEqual([]);
   });
 });

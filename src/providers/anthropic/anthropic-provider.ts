@@ -94,9 +94,7 @@ function toGenerationResult(
   providerRequestId: string | undefined,
   rateLimit: UpstreamRateLimit | undefined,
 ): GenerationResult {
-  const text = message.content
-    .flatMap((block) => (block.type === "text" ? [block.text] : []))
-    .join("");
+  const text = message.content.flatMap((block) => (block.type === "text" ? [block.text] : [])).join("");
   return {
     id: message.id,
     text,

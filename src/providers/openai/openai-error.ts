@@ -123,7 +123,9 @@ function isNetworkError(error: unknown): boolean {
 }
 
 function networkDetail(error: unknown): string {
-  const code = causeChain(error).map(networkCode).find((c) => c !== undefined);
+  const code = causeChain(error)
+    .map(networkCode)
+    .find((c) => c !== undefined);
   return code === undefined ? "" : ` (${code})`;
 }
 

@@ -9,7 +9,11 @@ import { openAIUsage } from "./openai-usage.js";
  * missing vector) throws a plain Error, which the adapter reports as ProviderError `internal`.
  */
 export const openAIResults = {
-  chat(completion: ChatCompletion, providerRequestId: string | undefined, rateLimit?: UpstreamRateLimit): GenerationResult {
+  chat(
+    completion: ChatCompletion,
+    providerRequestId: string | undefined,
+    rateLimit?: UpstreamRateLimit,
+  ): GenerationResult {
     const choice = completion.choices.find((c) => c.index === 0) ?? completion.choices[0];
     if (!choice) throw new Error("the chat completion has no choices");
     return {
@@ -23,7 +27,11 @@ export const openAIResults = {
     };
   },
 
-  completion(completion: Completion, providerRequestId: string | undefined, rateLimit?: UpstreamRateLimit): GenerationResult {
+  completion(
+    completion: Completion,
+    providerRequestId: string | undefined,
+    rateLimit?: UpstreamRateLimit,
+  ): GenerationResult {
     const choice = completion.choices.find((c) => c.index === 0) ?? completion.choices[0];
     if (!choice) throw new Error("the completion has no choices");
     return {
@@ -50,7 +58,12 @@ export const openAIResults = {
       if (!vector) throw new Error(`the embedding response has no vector for input ${i}`);
       return Array.from(vector);
     });
-    const result: EmbedResult = { embeddings, usage: openAIUsage(response.usage), model: response.model, providerRequestId };
+    const result: EmbedResult = {
+      embeddings,
+      usage: openAIUsage(response.usage),
+      model: response.model,
+      providerRequestId,
+    };
     if (rateLimit !== undefined) result.rateLimit = rateLimit;
     return result;
   },

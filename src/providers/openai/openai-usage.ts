@@ -15,7 +15,14 @@ export interface OpenAIWireUsage {
  */
 export function openAIUsage(usage: OpenAIWireUsage | null | undefined): TokenUsage {
   if (usage === null || usage === undefined) {
-    return { promptTokens: 0, completionTokens: 0, totalTokens: 0, cachedPromptTokens: 0, cacheWriteTokens: 0, missing: true };
+    return {
+      promptTokens: 0,
+      completionTokens: 0,
+      totalTokens: 0,
+      cachedPromptTokens: 0,
+      cacheWriteTokens: 0,
+      missing: true,
+    };
   }
   const promptTokens = usage?.prompt_tokens ?? 0;
   const completionTokens = usage?.completion_tokens ?? 0;

@@ -37,7 +37,14 @@ interface ModelWindow {
 }
 
 /** Request endings that say nothing of a model's health: the caller's own doing. */
-const callerEndings: ReadonlySet<string> = new Set(["ok", "cancelled", "invalid_request", "context_length", "content_filter", "budget_exceeded"]);
+const callerEndings: ReadonlySet<string> = new Set([
+  "ok",
+  "cancelled",
+  "invalid_request",
+  "context_length",
+  "content_filter",
+  "budget_exceeded",
+]);
 
 /**
  * Raises alerts: a key's or tenant's budget crossing each configured threshold (once per threshold per budget
@@ -86,8 +93,10 @@ export class AlertCenter {
   /** A target's circuit changed state. */
   circuitChanged(provider: string, model: string, to: CircuitState, from: CircuitState): void {
     if (!this.options.config.circuitChanges) return;
-    if (to === "open") this.#raise({ type: "circuit_opened", provider, model }, `circuit of ${provider}/${model} opened (was ${from})`);
-    else if (to === "closed" && from !== "closed") this.#raise({ type: "circuit_closed", provider, model }, `circuit of ${provider}/${model} closed again`);
+    if (to === "open")
+      this.#raise({ type: "circuit_opened", provider, model }, `circuit of ${provider}/${model} opened (was ${from})`);
+    else if (to === "closed" && from !== "closed")
+      this.#raise({ type: "circuit_closed", provider, model }, `circuit of ${provider}/${model} closed again`);
   }
 
   /** A request ended (`ok` or its error kind): feeds its model's error-rate window. */
@@ -111,7 +120,11 @@ export class AlertCenter {
     window.requests += 1;
     window.failed += failedNow;
     const oldest = Math.floor((now - windowMs) / 1000);
-    for (let bucket = window.buckets[window.head]; bucket !== undefined && bucket.second < oldest; bucket = window.buckets[window.head]) {
+    for (
+      let bucket = window.buckets[window.head];
+      bucket !== undefined && bucket.second < oldest;
+      bucket = window.buckets[window.head]
+    ) {
       window.requests -= bucket.requests;
       window.failed -= bucket.failed;
       window.head += 1;

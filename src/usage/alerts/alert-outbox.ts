@@ -31,11 +31,13 @@ export class AlertOutbox {
     this.#pending = db.prepare(
       `SELECT id, webhook, payload, attempts FROM alert_outbox WHERE delivered_at IS NULL AND failed_at IS NULL ORDER BY id`,
     );
-    this.#raise = db.transaction((dedupeKey: string | undefined, webhooks: readonly string[], payload: string, at: number) => {
-      if (dedupeKey !== undefined && this.#fired.run(dedupeKey, at).changes === 0) return false;
-      for (const webhook of webhooks) this.#enqueue.run(webhook, payload, at);
-      return true;
-    });
+    this.#raise = db.transaction(
+      (dedupeKey: string | undefined, webhooks: readonly string[], payload: string, at: number) => {
+        if (dedupeKey !== undefined && this.#fired.run(dedupeKey, at).changes === 0) return false;
+        for (const webhook of webhooks) this.#enqueue.run(webhook, payload, at);
+        return true;
+      },
+    );
   }
 
   /**

@@ -63,7 +63,10 @@ export class WebhookDispatcher {
   /** Waits (up to `graceMs`) for deliveries under way, then stops retrying. */
   async stop(graceMs = 500): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.allSettled([...this.#running]), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    await Promise.race([
+      Promise.allSettled([...this.#running]),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs))),
+    ]);
     clearTimeout(timer);
     this.#stopped = true;
     clearTimeout(this.#timer);
@@ -106,7 +109,10 @@ export class WebhookDispatcher {
     const base = this.options.baseDelayMs ?? 500;
     const delay = Math.min(this.options.maxDelayMs ?? 60_000, base * 2 ** (attempts - 1));
     this.#retryAt.set(entry.id, this.#now() + delay);
-    logger?.warn({ alertId: entry.id, webhook: originOf(webhook.url), attempts, failure, retryInMs: delay }, "alert delivery failed; will retry");
+    logger?.warn(
+      { alertId: entry.id, webhook: originOf(webhook.url), attempts, failure, retryInMs: delay },
+      "alert delivery failed; will retry",
+    );
     if (!this.#stopped) {
       const timer = setTimeout(() => this.kick(), delay);
       timer.unref();

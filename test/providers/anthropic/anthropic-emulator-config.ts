@@ -1,4 +1,4 @@
-import type { ProviderConfig } from "../../../src/config/config-schema.js";
+import type { ProviderConfig, ProviderConfigInput } from "../../../src/config/config-schema.js";
 import { anthropicTestConfig, testApiKey } from "./anthropic-test-config.js";
 
 /**
@@ -6,7 +6,7 @@ import { anthropicTestConfig, testApiKey } from "./anthropic-test-config.js";
  * `Authorization: Bearer`, while the emulator's Anthropic route reads only `x-api-key`, so the key is also
  * sent as an extra `x-api-key` header here. Remove it once the emulator accepts Bearer keys.
  */
-export function anthropicEmulatorConfig(url: string, overrides: Partial<ProviderConfig> = {}): ProviderConfig {
+export function anthropicEmulatorConfig(url: string, overrides: Partial<ProviderConfigInput> = {}): ProviderConfig {
   const apiKey = overrides.apiKey?.reveal() ?? testApiKey;
   return anthropicTestConfig(url, { ...overrides, headers: { "x-api-key": apiKey, ...overrides.headers } });
 }

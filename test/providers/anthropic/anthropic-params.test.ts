@@ -66,7 +66,13 @@ describe("anthropicParams", () => {
 
   it("maps every sampling option to its Messages API field", () => {
     const params = anthropicParams(
-      chat([{ role: "user", content: "Hi" }], { maxTokens: 12, stop: ["END"], temperature: 0.2, topP: 0.9, user: "u-42" }),
+      chat([{ role: "user", content: "Hi" }], {
+        maxTokens: 12,
+        stop: ["END"],
+        temperature: 0.2,
+        topP: 0.9,
+        user: "u-42",
+      }),
       256,
       provider,
     );
@@ -80,13 +86,22 @@ describe("anthropicParams", () => {
   });
 
   it("leaves out an empty stop list and keeps a zero temperature", () => {
-    const params = anthropicParams(chat([{ role: "user", content: "Hi" }], { stop: [], temperature: 0 }), 256, provider);
+    const params = anthropicParams(
+      chat([{ role: "user", content: "Hi" }], { stop: [], temperature: 0 }),
+      256,
+      provider,
+    );
     expect(params).not.toHaveProperty("stop_sequences");
     expect(params.temperature).toBe(0);
   });
 
   it("refuses a conversation that starts with the assistant", () => {
-    const error = rejection(chat([{ role: "system", content: "s" }, { role: "assistant", content: "Hello" }]));
+    const error = rejection(
+      chat([
+        { role: "system", content: "s" },
+        { role: "assistant", content: "Hello" },
+      ]),
+    );
     expect(error.kind).toBe("invalid_request");
     expect(error.message).toMatch(/^anthropic-test: .*start with a user message/);
   });
@@ -98,7 +113,12 @@ describe("anthropicParams", () => {
   });
 
   it("refuses tool messages", () => {
-    const error = rejection(chat([{ role: "user", content: "Hi" }, { role: "tool", content: "{}" }]));
+    const error = rejection(
+      chat([
+        { role: "user", content: "Hi" },
+        { role: "tool", content: "{}" },
+      ]),
+    );
     expect(error.kind).toBe("invalid_request");
     expect(error.message).toContain("tool");
   });

@@ -1,6 +1,6 @@
 import { createServer } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { ProviderConfig } from "../../../src/config/config-schema.js";
+import type { ProviderConfigInput } from "../../../src/config/config-schema.js";
 import { Secret } from "../../../src/config/secret.js";
 import { type Emulator, startEmulator } from "../../../src/emulator/emulator.js";
 import { createAnthropicProvider } from "../../../src/providers/anthropic/create-anthropic-provider.js";
@@ -26,11 +26,11 @@ beforeEach(() => {
   emulator.reset();
 });
 
-function provider(overrides: Partial<ProviderConfig> = {}): Provider {
+function provider(overrides: Partial<ProviderConfigInput> = {}): Provider {
   return createAnthropicProvider(anthropicEmulatorConfig(emulator.url, overrides));
 }
 
-function faulty(fault: string, overrides: Partial<ProviderConfig> = {}): Provider {
+function faulty(fault: string, overrides: Partial<ProviderConfigInput> = {}): Provider {
   return provider({ ...overrides, headers: { "x-emulator-fault": fault } });
 }
 
@@ -46,7 +46,13 @@ async function closedPort(): Promise<number> {
 describe("AnthropicProvider error mapping against the emulator", () => {
   it("maps 429 to rate_limited with retryAfterMs, status, request id and the provider's message", async () => {
     const error = await providerErrorOf(faulty("status=429;retry-after=7").chat(request, signal));
-    expect(error).toMatchObject({ kind: "rate_limited", status: 429, retryAfterMs: 7000, retryable: true, provider: "anthropic-test" });
+    expect(error).toMatchObject({
+      kind: "rate_limited",
+      status: 429,
+      retryAfterMs: 7000,
+      retryable: true,
+      provider: "anthropic-test",
+    });
     expect(error.providerRequestId).toMatch(/^req_/);
     expect(error.message).toMatch(/^anthropic-test: \S/);
     expect(emulator.records).toHaveLength(1);
@@ -70,7 +76,9 @@ describe("AnthropicProvider error mapping against the emulator", () => {
   it("maps a prompt longer than the context window to context_length", async () => {
     const small = await startEmulator({ apiKey: testApiKey, contextWindow: 10 });
     try {
-      const error = await providerErrorOf(createAnthropicProvider(anthropicEmulatorConfig(small.url)).chat(request, signal));
+      const error = await providerErrorOf(
+        createAnthropicProvider(anthropicEmulatorConfig(small.url)).chat(request, signal),
+      );
       expect(error).toMatchObject({ kind: "context_length", status: 400, retryable: false });
       expect(error.message).toContain("prompt is too long");
     } finally {

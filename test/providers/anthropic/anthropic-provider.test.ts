@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { ProviderConfig } from "../../../src/config/config-schema.js";
+import type { ProviderConfigInput } from "../../../src/config/config-schema.js";
 import { type Emulator, startEmulator } from "../../../src/emulator/emulator.js";
 import { createAnthropicProvider } from "../../../src/providers/anthropic/create-anthropic-provider.js";
 import type { ChatRequest, Provider } from "../../../src/providers/provider.js";
@@ -21,7 +21,7 @@ beforeEach(() => {
   emulator.reset();
 });
 
-function provider(overrides: Partial<ProviderConfig> = {}): Provider {
+function provider(overrides: Partial<ProviderConfigInput> = {}): Provider {
   return createAnthropicProvider(anthropicEmulatorConfig(emulator.url, overrides));
 }
 
@@ -39,7 +39,13 @@ const greeting: ChatRequest = {
     { role: "user", content: "Hello there" },
   ],
 };
-const greetingUsage = { promptTokens: 13, completionTokens: 3, totalTokens: 16, cachedPromptTokens: 0, cacheWriteTokens: 0 };
+const greetingUsage = {
+  promptTokens: 13,
+  completionTokens: 3,
+  totalTokens: 16,
+  cachedPromptTokens: 0,
+  cacheWriteTokens: 0,
+};
 
 describe("AnthropicProvider against the emulator: unary chat", () => {
   it("returns the text, stop reason, exact usage and request id", async () => {
@@ -111,7 +117,9 @@ describe("AnthropicProvider against the emulator: request mapping", () => {
   });
 
   it("refuses a conversation that starts with the assistant without calling the API", async () => {
-    const error = await providerErrorOf(provider().chat({ model, messages: [{ role: "assistant", content: "Hi" }] }, signal));
+    const error = await providerErrorOf(
+      provider().chat({ model, messages: [{ role: "assistant", content: "Hi" }] }, signal),
+    );
     expect(error).toMatchObject({ kind: "invalid_request", provider: "anthropic-test" });
     expect(emulator.records).toHaveLength(0);
   });
@@ -149,7 +157,11 @@ describe("AnthropicProvider against the emulator: completions and embeddings", (
   it("streams a completion", async () => {
     const parts = await collectStream(provider().streamComplete({ model, prompt: "Say hi" }, signal));
     expect(streamedText(parts)).toBe("Echo: Say hi");
-    expect(parts.at(-1)).toMatchObject({ type: "finish", finishReason: "stop", usage: { promptTokens: 8, completionTokens: 3 } });
+    expect(parts.at(-1)).toMatchObject({
+      type: "finish",
+      finishReason: "stop",
+      usage: { promptTokens: 8, completionTokens: 3 },
+    });
     expect(sentBody()).toMatchObject({ stream: true, messages: [{ role: "user", content: "Say hi" }] });
   });
 

@@ -21,7 +21,13 @@ describe("anthropicUsage", () => {
 
   it("reads missing or null cache counts as zero", () => {
     const usage = anthropicUsage({ input_tokens: 10, cache_read_input_tokens: null, output_tokens: 5 });
-    expect(usage).toEqual({ promptTokens: 10, completionTokens: 5, totalTokens: 15, cachedPromptTokens: 0, cacheWriteTokens: 0 });
+    expect(usage).toEqual({
+      promptTokens: 10,
+      completionTokens: 5,
+      totalTokens: 15,
+      cachedPromptTokens: 0,
+      cacheWriteTokens: 0,
+    });
   });
 });
 

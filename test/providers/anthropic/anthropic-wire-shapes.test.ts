@@ -30,12 +30,24 @@ function errorBody(type: string, message: string, requestId?: string): unknown {
 }
 
 function streamOf(events: Array<{ type: string } & Record<string, unknown>>): ScriptedResponse {
-  return { status: 200, headers: { "content-type": "text/event-stream", "request-id": "req_stream_1" }, body: sse(events) };
+  return {
+    status: 200,
+    headers: { "content-type": "text/event-stream", "request-id": "req_stream_1" },
+    body: sse(events),
+  };
 }
 
 const messageStart = (usage: Record<string, number>) => ({
   type: "message_start",
-  message: { id: "msg_s1", type: "message", role: "assistant", model: "claude-test-1", content: [], stop_reason: null, usage },
+  message: {
+    id: "msg_s1",
+    type: "message",
+    role: "assistant",
+    model: "claude-test-1",
+    content: [],
+    stop_reason: null,
+    usage,
+  },
 });
 
 describe("Anthropic adapter on hand-written wire shapes", () => {
@@ -67,7 +79,13 @@ describe("Anthropic adapter on hand-written wire shapes", () => {
       finishReason: "stop",
       model: "claude-test-1",
       providerRequestId: "req_c1",
-      usage: { promptTokens: 1025, completionTokens: 17, totalTokens: 1042, cachedPromptTokens: 900, cacheWriteTokens: 120 },
+      usage: {
+        promptTokens: 1025,
+        completionTokens: 17,
+        totalTokens: 1042,
+        cachedPromptTokens: 900,
+        cacheWriteTokens: 120,
+      },
     });
     expect(server?.requests[0]?.headers.authorization).toBe(`Bearer ${testApiKey}`);
   });
@@ -106,7 +124,11 @@ describe("Anthropic adapter on hand-written wire shapes", () => {
     const provider = await providerAnswering(
       streamOf([
         messageStart({ input_tokens: 8, cache_read_input_tokens: 30, output_tokens: 1 }),
-        { type: "message_delta", delta: { stop_reason: "pause_turn", stop_sequence: null }, usage: { output_tokens: 3 } },
+        {
+          type: "message_delta",
+          delta: { stop_reason: "pause_turn", stop_sequence: null },
+          usage: { output_tokens: 3 },
+        },
         { type: "message_stop" },
       ]),
     );
@@ -136,14 +158,20 @@ describe("Anthropic adapter on hand-written wire shapes", () => {
     [503, "api_error", "unavailable"],
     [409, "conflict_error", "internal"],
   ])("maps HTTP %i %s to %s", async (status, type, kind) => {
-    const provider = await providerAnswering(json(status, errorBody(type, `scripted ${type}`), { "request-id": "req_h1" }));
+    const provider = await providerAnswering(
+      json(status, errorBody(type, `scripted ${type}`), { "request-id": "req_h1" }),
+    );
     const error = await providerErrorOf(provider.chat(request, signal));
     expect(error).toMatchObject({ kind, status, provider: "anthropic-test", providerRequestId: "req_h1" });
     expect(error.message).toBe(`anthropic-test: scripted ${type}`);
   });
 
   it("maps a 5xx with a non-JSON body to unavailable", async () => {
-    const provider = await providerAnswering({ status: 502, headers: { "content-type": "text/html" }, body: "<html>bad gateway</html>" });
+    const provider = await providerAnswering({
+      status: 502,
+      headers: { "content-type": "text/html" },
+      body: "<html>bad gateway</html>",
+    });
     const error = await providerErrorOf(provider.chat(request, signal));
     expect(error).toMatchObject({ kind: "unavailable", status: 502, retryable: true });
     expect(error.message).toContain("bad gateway");
@@ -163,15 +191,26 @@ describe("Anthropic adapter on hand-written wire shapes", () => {
     const reset = new Date(Date.now() + 60_000).toISOString();
     const headers = { "anthropic-ratelimit-requests-reset": reset };
     const unavailable = await providerAnswering(json(500, errorBody("api_error", "oops"), headers));
-    expect(await providerErrorOf(unavailable.chat(request, signal))).toMatchObject({ kind: "unavailable", retryAfterMs: undefined });
+    expect(await providerErrorOf(unavailable.chat(request, signal))).toMatchObject({
+      kind: "unavailable",
+      retryAfterMs: undefined,
+    });
     await server?.close();
-    const denied = await providerAnswering(json(403, errorBody("permission_error", "no"), { ...headers, "retry-after": "5" }));
-    expect(await providerErrorOf(denied.chat(request, signal))).toMatchObject({ kind: "auth", retryAfterMs: undefined });
+    const denied = await providerAnswering(
+      json(403, errorBody("permission_error", "no"), { ...headers, "retry-after": "5" }),
+    );
+    expect(await providerErrorOf(denied.chat(request, signal))).toMatchObject({
+      kind: "auth",
+      retryAfterMs: undefined,
+    });
   });
 
   it("keeps an explicit retry-after on a 5xx", async () => {
     const provider = await providerAnswering(json(503, errorBody("api_error", "later"), { "retry-after": "4" }));
-    expect(await providerErrorOf(provider.chat(request, signal))).toMatchObject({ kind: "unavailable", retryAfterMs: 4000 });
+    expect(await providerErrorOf(provider.chat(request, signal))).toMatchObject({
+      kind: "unavailable",
+      retryAfterMs: 4000,
+    });
   });
 
   it.each([
@@ -183,7 +222,12 @@ describe("Anthropic adapter on hand-written wire shapes", () => {
       streamOf([messageStart({ input_tokens: 4, output_tokens: 1 }), { type: "error", error: { type, message } }]),
     );
     const error = await providerErrorOf(provider.streamChat(request, signal));
-    expect(error).toMatchObject({ kind, status: undefined, retryAfterMs: undefined, providerRequestId: "req_stream_1" });
+    expect(error).toMatchObject({
+      kind,
+      status: undefined,
+      retryAfterMs: undefined,
+      providerRequestId: "req_stream_1",
+    });
     expect(error.message).toBe(`anthropic-test: ${message}`);
   });
 

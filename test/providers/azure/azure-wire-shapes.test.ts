@@ -40,7 +40,13 @@ describe("Azure OpenAI request shape", () => {
       status: 400,
       headers: { ...jsonHeaders, "apim-request-id": "apim-7" },
       body: JSON.stringify({
-        error: { message: "The response was filtered.", type: null, param: "prompt", code: "content_filter", status: 400 },
+        error: {
+          message: "The response was filtered.",
+          type: null,
+          param: "prompt",
+          code: "content_filter",
+          status: 400,
+        },
       }),
     });
     const provider = createAzureProvider(openAITestConfig("azure", server.url));

@@ -4,7 +4,12 @@ import { createOpenAICompatibleProvider } from "../../../src/providers/openai-co
 import { collectStream, streamedText } from "../../support/collect-stream.js";
 import { openAITestConfig } from "../openai/openai-test-config.js";
 import { providerErrorOf } from "../../support/provider-error-of.js";
-import { sseHeaders, startScriptedServer, type ScriptedServer, type ScriptedResponse } from "../../support/scripted-server.js";
+import {
+  sseHeaders,
+  startScriptedServer,
+  type ScriptedServer,
+  type ScriptedResponse,
+} from "../../support/scripted-server.js";
 import { openAISse } from "../../support/sse-framing.js";
 
 const signal = new AbortController().signal;
@@ -35,7 +40,14 @@ describe("OpenAI-compatible servers", () => {
       type: "finish",
       id: "c-1",
       finishReason: "stop",
-      usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, cachedPromptTokens: 0, cacheWriteTokens: 0, missing: true },
+      usage: {
+        promptTokens: 0,
+        completionTokens: 0,
+        totalTokens: 0,
+        cachedPromptTokens: 0,
+        cacheWriteTokens: 0,
+        missing: true,
+      },
       model: "llama-3",
       providerRequestId: undefined,
     });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach } from "vitest";
-import type { ProviderConfig } from "../../../src/config/config-schema.js";
+import type { ProviderConfigInput } from "../../../src/config/config-schema.js";
 import { startEmulator, type Emulator, type EmulatorRecord } from "../../../src/emulator/emulator.js";
 import type { Provider } from "../../../src/providers/provider.js";
 import type { OpenAIFamilyMember } from "./openai-family-member.js";
@@ -8,7 +8,7 @@ import { openAITestConfig, testApiKey } from "./openai-test-config.js";
 /** One emulator for a describe block, and adapters of one family member pointing at it. */
 export interface EmulatorHarness {
   emulator(): Emulator;
-  provider(overrides?: Partial<ProviderConfig>): Provider;
+  provider(overrides?: Partial<ProviderConfigInput>): Provider;
   /** The first exchange of the test, once the emulator has received it. */
   firstRecord(): Promise<EmulatorRecord>;
 }

@@ -11,7 +11,12 @@ const signal = new AbortController().signal;
 const scripted = scriptedOpenAIProvider();
 const providerAnswering = scripted.answering;
 
-function errorBody(message: string, type: string | null, code: string | number | null, param: string | null = null): string {
+function errorBody(
+  message: string,
+  type: string | null,
+  code: string | number | null,
+  param: string | null = null,
+): string {
   return JSON.stringify({ error: { message, type, param, code } });
 }
 
@@ -32,7 +37,12 @@ describe("OpenAI error bodies the emulator does not produce", () => {
       response: {
         status: 400,
         headers: jsonHeaders,
-        body: errorBody("This model's maximum context length is 4097 tokens.", "invalid_request_error", null, "messages"),
+        body: errorBody(
+          "This model's maximum context length is 4097 tokens.",
+          "invalid_request_error",
+          null,
+          "messages",
+        ),
       },
       kind: "context_length",
       message: "openai-test: This model's maximum context length is 4097 tokens.",
@@ -61,7 +71,11 @@ describe("OpenAI error bodies the emulator does not produce", () => {
     },
     {
       title: "a 409 conflict",
-      response: { status: 409, headers: jsonHeaders, body: errorBody("Conflict, try again", "invalid_request_error", null) },
+      response: {
+        status: 409,
+        headers: jsonHeaders,
+        body: errorBody("Conflict, try again", "invalid_request_error", null),
+      },
       kind: "unavailable",
       message: "openai-test: Conflict, try again",
     },

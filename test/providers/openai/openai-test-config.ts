@@ -1,4 +1,4 @@
-import { providerSchema, type ProviderConfig } from "../../../src/config/config-schema.js";
+import { providerSchema, type ProviderConfig, type ProviderConfigInput } from "../../../src/config/config-schema.js";
 import type { ProviderType } from "../../../src/config/provider-type.js";
 import { Secret } from "../../../src/config/secret.js";
 
@@ -9,7 +9,7 @@ export const testApiKey = "sk-test-0123456789abcdefOPENAI";
 export function openAITestConfig(
   type: ProviderType,
   baseUrl: string,
-  overrides: Partial<ProviderConfig> = {},
+  overrides: Partial<ProviderConfigInput> = {},
 ): ProviderConfig {
   return providerSchema.parse({
     name: `${type}-test`,

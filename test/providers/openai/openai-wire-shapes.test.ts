@@ -166,7 +166,11 @@ describe("OpenAI answers the emulator does not produce", () => {
       body: openAISse([
         completionChunk("A", null),
         completionChunk("B", "length"),
-        { ...completionChunk("", null), choices: [], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } },
+        {
+          ...completionChunk("", null),
+          choices: [],
+          usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+        },
       ]),
     });
     const parts = await collectStream(provider.streamComplete({ model: "inst", prompt: "Say" }, signal));

@@ -11,7 +11,10 @@ export const chatRequest = { model: "gpt-test", messages: [{ role: "user" as con
  * An OpenAI adapter in front of a scripted server answering `response`, for wire shapes the emulator does not
  * produce. Call once at module level: it registers an afterEach that closes the current test's server.
  */
-export function scriptedOpenAIProvider(): { answering(response: ScriptedResponse): Promise<Provider>; server(): ScriptedServer | undefined } {
+export function scriptedOpenAIProvider(): {
+  answering(response: ScriptedResponse): Promise<Provider>;
+  server(): ScriptedServer | undefined;
+} {
   let server: ScriptedServer | undefined;
   afterEach(async () => {
     await server?.close();

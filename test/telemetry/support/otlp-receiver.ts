@@ -35,7 +35,9 @@ export class OtlpReceiver {
         const contentType = request.headers["content-type"] ?? "";
         receiver?.receive(request.url ?? "", contentType, body);
         const json = contentType.includes("json");
-        response.writeHead(200, { "content-type": json ? "application/json" : "application/x-protobuf" }).end(json ? "{}" : "");
+        response
+          .writeHead(200, { "content-type": json ? "application/json" : "application/x-protobuf" })
+          .end(json ? "{}" : "");
       });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -65,7 +67,8 @@ export class OtlpReceiver {
   private receive(path: string, contentType: string, body: Buffer): void {
     this.requests.push({ path, contentType, text: body.toString("utf8") });
     const json = contentType.includes("json");
-    if (path === "/v1/traces") this.spans.push(...(json ? fromJson(JSON.parse(body.toString("utf8"))) : decodeTraceRequest(body)));
+    if (path === "/v1/traces")
+      this.spans.push(...(json ? fromJson(JSON.parse(body.toString("utf8"))) : decodeTraceRequest(body)));
     if (path === "/v1/metrics" && json) this.metricBodies.push(JSON.parse(body.toString("utf8")));
   }
 }
@@ -125,7 +128,11 @@ function fromJson(request: JsonTraceRequest): ReceivedSpan[] {
           endTimeUnixNano: BigInt(s.endTimeUnixNano),
           attributes: jsonAttributes(s.attributes),
           events: (s.events ?? []).map(
-            (e): ReceivedEvent => ({ name: e.name, timeUnixNano: BigInt(e.timeUnixNano), attributes: jsonAttributes(e.attributes) }),
+            (e): ReceivedEvent => ({
+              name: e.name,
+              timeUnixNano: BigInt(e.timeUnixNano),
+              attributes: jsonAttributes(e.attributes),
+            }),
           ),
           status: { code: s.status?.code ?? 0, message: s.status?.message ?? "" },
           resource,

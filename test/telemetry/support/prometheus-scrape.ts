@@ -18,7 +18,9 @@ export class Scrape {
       const match = sampleLine.exec(line);
       if (match === null) return [];
       const [, name = "", labelText = "", value = ""] = match;
-      const labels = Object.fromEntries([...labelText.matchAll(labelPair)].map((m) => [m[1] ?? "", (m[2] ?? "").replace(/\\(.)/g, "$1")]));
+      const labels = Object.fromEntries(
+        [...labelText.matchAll(labelPair)].map((m) => [m[1] ?? "", (m[2] ?? "").replace(/\\(.)/g, "$1")]),
+      );
       return [{ name, labels, value: Number(value) }];
     });
   }
@@ -37,7 +39,8 @@ export class Scrape {
   /** The value of the one sample of `name` whose labels include `labels`; undefined when none; throws when several match. */
   value(name: string, labels: Record<string, string> = {}): number | undefined {
     const found = this.all(name, labels);
-    if (found.length > 1) throw new Error(`${found.length} samples of ${name} match ${JSON.stringify(labels)}: ${JSON.stringify(found)}`);
+    if (found.length > 1)
+      throw new Error(`${found.length} samples of ${name} match ${JSON.stringify(labels)}: ${JSON.stringify(found)}`);
     return found[0]?.value;
   }
 }

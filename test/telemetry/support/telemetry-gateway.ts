@@ -48,7 +48,8 @@ export function flakyFaults(): (request: EmulatedRequest) => Fault | undefined {
   let gpt4oCalls = 0;
   return (request) => {
     if (request.api === "openai" && request.model === "gpt-4o-mini") return { status: 429, retryAfterMs: primerHoldMs };
-    if (request.api === "openai" && request.model === "gpt-4o") return ++gpt4oCalls === 1 ? { status: 429 } : { status: 502 };
+    if (request.api === "openai" && request.model === "gpt-4o")
+      return ++gpt4oCalls === 1 ? { status: 429 } : { status: 502 };
     if (request.api === "azure") return { ttftMs: azureTtftMs };
     return undefined;
   };
@@ -78,13 +79,16 @@ export interface TelemetryGateway {
  * receiver's URL; the batch span processor exports every 20 ms. Pipeline: one attempt per call (the models of
  * `telemetryModels` excepted).
  */
-export async function startTelemetryGateway(options: Omit<HarnessOptions, "otelEnv" | "logger"> & { otelEnv: Record<string, string> }): Promise<TelemetryGateway> {
+export async function startTelemetryGateway(
+  options: Omit<HarnessOptions, "otelEnv" | "logger"> & { otelEnv: Record<string, string> },
+): Promise<TelemetryGateway> {
   vi.stubEnv("OTEL_BSP_SCHEDULE_DELAY", "20");
   const receiver = await OtlpReceiver.start();
   const lines: Record<string, unknown>[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString("utf8").split("\n")) if (line !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString("utf8").split("\n"))
+        if (line !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
@@ -93,7 +97,9 @@ export async function startTelemetryGateway(options: Omit<HarnessOptions, "otelE
     pipeline: { retry: { maxAttempts: 1 } },
     ...options,
     extraModels: [...extraModels, ...(options.extraModels ?? [])],
-    otelEnv: Object.fromEntries(Object.entries(options.otelEnv).map(([k, v]) => [k, v.replace("RECEIVER", receiver.url)])),
+    otelEnv: Object.fromEntries(
+      Object.entries(options.otelEnv).map(([k, v]) => [k, v.replace("RECEIVER", receiver.url)]),
+    ),
     logger,
   });
   let closed: Promise<void> | undefined;
@@ -128,7 +134,11 @@ export async function startTelemetryGateway(options: Omit<HarnessOptions, "otelE
  * Polls `probe` every 10 ms until it returns something other than undefined, and returns that; fails after
  * `timeoutMs` with `what` in the message.
  */
-export async function eventually<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 5_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -141,13 +151,17 @@ export async function eventually<T>(what: string, probe: () => T | undefined | P
 type Price = { input: number; cachedInput?: number; cacheWrite?: number; output?: number };
 
 /** Pico-USD of `tokens` at `usdPerMillion` (USD per million tokens is micro-USD per token). */
-const picos = (tokens: number, usdPerMillion: number): bigint => BigInt(tokens) * BigInt(Math.round(usdPerMillion * 1_000_000));
+const picos = (tokens: number, usdPerMillion: number): bigint =>
+  BigInt(tokens) * BigInt(Math.round(usdPerMillion * 1_000_000));
 
 /**
  * The cost in micro-USD of `usage` at a price of src/usage/prices.json: fresh prompt tokens at the input price,
  * cached ones at the cached-input price, output at the output price; the pico-USD sum rounded half up.
  */
-export function costMicros(price: Price, usage: Pick<TokenUsage, "promptTokens" | "completionTokens" | "cachedPromptTokens">): number {
+export function costMicros(
+  price: Price,
+  usage: Pick<TokenUsage, "promptTokens" | "completionTokens" | "cachedPromptTokens">,
+): number {
   const total =
     picos(usage.promptTokens - usage.cachedPromptTokens, price.input) +
     picos(usage.cachedPromptTokens, price.cachedInput ?? price.input) +

@@ -60,7 +60,13 @@ async function center(db: UsageDatabase, alertsConfig: AlertsConfig = config()):
   await dispatcher.stop(0);
   const alerts: AlertEnvelope[] = [];
   const clock = { t: at("2025-03-15T12:00:00.000Z") };
-  const c = new AlertCenter({ config: alertsConfig, outbox, dispatcher, onAlert: (a) => alerts.push(a), now: () => clock.t });
+  const c = new AlertCenter({
+    config: alertsConfig,
+    outbox,
+    dispatcher,
+    onAlert: (a) => alerts.push(a),
+    now: () => clock.t,
+  });
   return { center: c, outbox, alerts, clock };
 }
 
@@ -106,13 +112,22 @@ describe("AlertCenter budget thresholds", () => {
     c.budgetSpend(spend(850_000, day15));
     c.budgetSpend(spend(850_000, day16));
     c.budgetSpend(spend(870_000, day16));
-    expect(alerts.map((a) => (a.type === "budget_threshold" ? a.periodStart : ""))).toEqual(["2025-03-15T00:00:00.000Z", "2025-03-16T00:00:00.000Z"]);
+    expect(alerts.map((a) => (a.type === "budget_threshold" ? a.periodStart : ""))).toEqual([
+      "2025-03-15T00:00:00.000Z",
+      "2025-03-16T00:00:00.000Z",
+    ]);
   });
 
   it("keeps key and tenant budgets apart", async () => {
     const { center: c, alerts } = await center(openUsageDatabase(":memory:"));
     c.budgetSpend(spend(800_000));
-    const tenant: BudgetScope = { scope: "tenant:acme", kind: "tenant", tenant: "acme", label: "tenant acme", budget: { limitMicros: 1_000_000, period: "day" } };
+    const tenant: BudgetScope = {
+      scope: "tenant:acme",
+      kind: "tenant",
+      tenant: "acme",
+      label: "tenant acme",
+      budget: { limitMicros: 1_000_000, period: "day" },
+    };
     c.budgetSpend({ ...spend(800_000), scope: tenant });
     expect(alerts.map((a) => a.message)).toEqual([
       "key key_a (tenant acme) reached 80% of its daily budget: $0.80 of $1.00",
@@ -151,12 +166,20 @@ describe("AlertCenter circuit changes", () => {
     c.circuitChanged("openai-main", "gpt-4o", "closed", "half_open");
     c.circuitChanged("openai-main", "gpt-4o", "closed", "closed");
     expect(types(alerts)).toEqual(["circuit_opened", "circuit_opened", "circuit_closed"]);
-    expect(alerts[0]).toMatchObject({ provider: "openai-main", model: "gpt-4o", message: "circuit of openai-main/gpt-4o opened (was closed)" });
+    expect(alerts[0]).toMatchObject({
+      provider: "openai-main",
+      model: "gpt-4o",
+      message: "circuit of openai-main/gpt-4o opened (was closed)",
+    });
     expect(alerts[2]?.message).toBe("circuit of openai-main/gpt-4o closed again");
   });
 
   it("stays quiet when circuitChanges is off", async () => {
-    const { center: c, alerts, outbox } = await center(openUsageDatabase(":memory:"), config({ circuitChanges: false }));
+    const {
+      center: c,
+      alerts,
+      outbox,
+    } = await center(openUsageDatabase(":memory:"), config({ circuitChanges: false }));
     c.circuitChanged("openai-main", "gpt-4o", "open", "closed");
     expect(alerts).toEqual([]);
     expect(outbox.pending()).toEqual([]);
@@ -171,7 +194,9 @@ describe("AlertCenter error rate", () => {
     for (let i = 0; i < 3; i++) ended(c, "unavailable");
     expect(alerts).toEqual([]); // 3 of 3 failed, but fewer than minRequests
     ended(c, "ok"); // 3 of 4
-    expect(alerts).toMatchObject([{ type: "error_rate", model: "gpt-4o", failed: 3, requests: 4, errorRate: 0.75, windowMs: 60_000 }]);
+    expect(alerts).toMatchObject([
+      { type: "error_rate", model: "gpt-4o", failed: 3, requests: 4, errorRate: 0.75, windowMs: 60_000 },
+    ]);
     ended(c, "timeout");
     ended(c, "unavailable");
     expect(alerts).toHaveLength(1);
@@ -185,7 +210,8 @@ describe("AlertCenter error rate", () => {
 
   it("does not count the caller's own failures", async () => {
     const { center: c, alerts } = await center(openUsageDatabase(":memory:"));
-    for (const status of ["invalid_request", "cancelled", "context_length", "content_filter", "budget_exceeded", "ok"]) ended(c, status);
+    for (const status of ["invalid_request", "cancelled", "context_length", "content_filter", "budget_exceeded", "ok"])
+      ended(c, status);
     expect(alerts).toEqual([]);
   });
 

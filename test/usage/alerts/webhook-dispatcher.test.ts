@@ -17,9 +17,17 @@ interface OutboxRow {
 }
 
 const rows = (db: UsageDatabase): OutboxRow[] =>
-  db.prepare("SELECT id, webhook, attempts, delivered_at, failed_at FROM alert_outbox ORDER BY id").all() as OutboxRow[];
+  db
+    .prepare("SELECT id, webhook, attempts, delivered_at, failed_at FROM alert_outbox ORDER BY id")
+    .all() as OutboxRow[];
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const hook = (url: string, overrides: Partial<WebhookConfig> = {}): WebhookConfig => ({ url, headers: {}, timeoutMs: 2_000, maxAttempts: 5, ...overrides });
+const hook = (url: string, overrides: Partial<WebhookConfig> = {}): WebhookConfig => ({
+  url,
+  headers: {},
+  timeoutMs: 2_000,
+  maxAttempts: 5,
+  ...overrides,
+});
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -42,7 +50,12 @@ describe("WebhookDispatcher", () => {
     const s = await server();
     const db = openUsageDatabase(":memory:");
     const outbox = new AlertOutbox(db);
-    const payload = JSON.stringify({ type: "circuit_opened", provider: "openai-main", model: "gpt-4o", message: "opened" });
+    const payload = JSON.stringify({
+      type: "circuit_opened",
+      provider: "openai-main",
+      model: "gpt-4o",
+      message: "opened",
+    });
     expect(outbox.raise(undefined, [s.url], payload, 1_000)).toBe(true);
     const d = dispatcher(outbox, [hook(s.url, { headers: { authorization: "Bearer hook-secret" } })]);
     d.kick();
@@ -52,9 +65,16 @@ describe("WebhookDispatcher", () => {
     expect(request?.path).toBe("/hooks/alerts?token=t0k");
     expect(request?.headers["content-type"]).toBe("application/json");
     expect(request?.headers["authorization"]).toBe("Bearer hook-secret");
-    expect(JSON.parse(request?.body ?? "")).toEqual({ type: "circuit_opened", provider: "openai-main", model: "gpt-4o", message: "opened" });
+    expect(JSON.parse(request?.body ?? "")).toEqual({
+      type: "circuit_opened",
+      provider: "openai-main",
+      model: "gpt-4o",
+      message: "opened",
+    });
     await until(() => outbox.pending().length === 0);
-    expect(rows(db)).toEqual([{ id: 1, webhook: s.url, attempts: 1, delivered_at: expect.any(Number), failed_at: null }]);
+    expect(rows(db)).toEqual([
+      { id: 1, webhook: s.url, attempts: 1, delivered_at: expect.any(Number), failed_at: null },
+    ]);
   });
 
   it("retries a 500 with growing delays and delivers exactly once", async () => {
@@ -70,7 +90,9 @@ describe("WebhookDispatcher", () => {
     const [first, second, third] = s.received.map((r) => r.at);
     expect((second ?? 0) - (first ?? 0)).toBeGreaterThanOrEqual(15);
     expect((third ?? 0) - (second ?? 0)).toBeGreaterThanOrEqual(35);
-    expect(rows(db)).toEqual([{ id: 1, webhook: s.url, attempts: 3, delivered_at: expect.any(Number), failed_at: null }]);
+    expect(rows(db)).toEqual([
+      { id: 1, webhook: s.url, attempts: 3, delivered_at: expect.any(Number), failed_at: null },
+    ]);
   });
 
   it("gives up after maxAttempts", async () => {
@@ -83,7 +105,9 @@ describe("WebhookDispatcher", () => {
     await until(() => outbox.pending().length === 0);
     await sleep(100);
     expect(s.received).toHaveLength(3);
-    expect(rows(db)).toEqual([{ id: 1, webhook: s.url, attempts: 3, delivered_at: null, failed_at: expect.any(Number) }]);
+    expect(rows(db)).toEqual([
+      { id: 1, webhook: s.url, attempts: 3, delivered_at: null, failed_at: expect.any(Number) },
+    ]);
   });
 
   it("retries a webhook it cannot reach and gives up, without holding back another webhook", async () => {

@@ -1,0 +1,28 @@
+/**
+ * Credential-shaped text a provider may echo in an error message: OpenAI and Anthropic keys whole or masked
+ * ("Incorrect API key provided: sk-abcdef****wxyz"), bearer and basic tokens, `api-key: ...` pairs, Azure's
+ * 32-hex-digit keys, and the gateway's own client keys.
+ */
+const secretPatterns: readonly [RegExp, string][] = [
+  [/\bsk-[A-Za-z0-9_*.-]{3,}/g, "[redacted key]"],
+  [/\bllmgw_[A-Za-z0-9_-]{6,}/g, "[redacted key]"],
+  [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=*-]{6,}/gi, "$1 [redacted]"],
+  [
+    /\b(api[-_]?key|x-api-key|authorization|access[-_]?token|secret)(["']?\s*[:=]\s*["']?)[^\s"',;}]{4,}/gi,
+    "$1$2[redacted]",
+  ],
+  [/(?<![A-Za-z0-9_])[A-Fa-f0-9]{32}(?![A-Za-z0-9_])/g, "[redacted]"],
+];
+
+/** The longest provider message kept; the rest is cut (a provider may answer an error with a whole page). */
+const maxMessageChars = 2_000;
+
+/**
+ * A provider's message made safe to log, trace and return to a caller: every credential-shaped fragment is
+ * replaced and the text is bounded. ProviderError applies it to every message, so this is the one place.
+ */
+export function scrubSecrets(text: string): string {
+  let scrubbed = text.length > maxMessageChars ? `${text.slice(0, maxMessageChars)}…` : text;
+  for (const [pattern, replacement] of secretPatterns) scrubbed = scrubbed.replace(pattern, replacement);
+  return scrubbed;
+}

@@ -1,0 +1,79 @@
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { UniversalServerRequest } from "@connectrpc/connect/protocol";
+import { ErrorDetailSchema } from "../../gen/llm/v1/llm_service_pb.js";
+
+/** Bytes before an enveloped message (gRPC, gRPC-Web, Connect streaming): one flag byte, a 4-byte length. */
+const envelopeHeaderBytes = 5;
+
+/** The error a request over `server.maxRequestBytes` gets: it can never succeed, so INVALID_ARGUMENT. */
+export function requestTooLarge(bytes: number, maxBytes: number): ConnectError {
+  return new ConnectError(
+    `the request's message is ${String(bytes)} bytes, larger than server.maxRequestBytes (${String(maxBytes)} bytes)`,
+    Code.InvalidArgument,
+    undefined,
+    [{ desc: ErrorDetailSchema, value: create(ErrorDetailSchema, { kind: "invalid_request" }) }],
+  );
+}
+
+function enveloped(contentType: string | null): boolean {
+  return contentType !== null && /^application\/(grpc|grpc-web|connect\+)/i.test(contentType);
+}
+
+/**
+ * The body, refused once it is over the limit. Iterated by hand: a `for await` would await the Node request's
+ * `return()` on refusal, which waits for a stream that cannot close before the refusal is answered.
+ */
+async function* checkedBody(
+  body: AsyncIterable<Uint8Array>,
+  maxBytes: number,
+  isEnveloped: boolean,
+): AsyncGenerator<Uint8Array> {
+  const chunks = body[Symbol.asyncIterator]();
+  const refuse = (bytes: number): never => {
+    chunks.return?.().catch(() => undefined);
+    throw requestTooLarge(bytes, maxBytes);
+  };
+  let read = 0;
+  let header: Uint8Array | undefined = isEnveloped ? new Uint8Array(0) : undefined;
+  for (let next = await chunks.next(); next.done !== true; next = await chunks.next()) {
+    const chunk = next.value;
+    read += chunk.byteLength;
+    if (header !== undefined) {
+      const joined = new Uint8Array(header.byteLength + chunk.byteLength);
+      joined.set(header);
+      joined.set(chunk, header.byteLength);
+      header = joined.byteLength < envelopeHeaderBytes ? joined : undefined;
+      if (header === undefined) {
+        const declared = new DataView(joined.buffer, joined.byteOffset).getUint32(1);
+        if (declared > maxBytes) refuse(declared);
+      }
+    }
+    // Enveloped bodies hold one message (every RPC here takes one request) and its header.
+    const payload = isEnveloped ? read - envelopeHeaderBytes : read;
+    if (payload > maxBytes) refuse(payload);
+    yield chunk;
+  }
+}
+
+/**
+ * Bounds a request's body by `server.maxRequestBytes` before connect-es reads it, so a request that is too large
+ * is refused with a message naming the setting (connect-es would say "readMaxBytes" with RESOURCE_EXHAUSTED,
+ * HTTP 429, which tells clients to retry). The declared size is checked first: a Content-Length or an envelope
+ * length over the limit is refused before the body is read; bytes past the limit are never buffered.
+ */
+export function limitRequestSize(request: UniversalServerRequest, maxBytes: number): UniversalServerRequest {
+  const body = request.body;
+  if (typeof body !== "object" || body === null || !(Symbol.asyncIterator in body)) return request;
+  const isEnveloped = enveloped(request.header.get("content-type"));
+  const length = Number(request.header.get("content-length") ?? Number.NaN);
+  if (!isEnveloped && Number.isSafeInteger(length) && length > maxBytes) {
+    // connect-es checks Content-Length itself before reading: the body's first read refuses instead.
+    request.header.delete("content-length");
+    return {
+      ...request,
+      body: { [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(requestTooLarge(length, maxBytes)) }) },
+    };
+  }
+  return { ...request, body: checkedBody(body as AsyncIterable<Uint8Array>, maxBytes, isEnveloped) };
+}

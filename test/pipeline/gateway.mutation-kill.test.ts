@@ -1,0 +1,191 @@
+// Kills mutants that survived `npm run test:mutation` in src/pipeline/gateway.ts (see docs/testing.md,
+// "Mutation testing"): the ledger's operation and status, key checks, a key's own limits, and a stream that
+// ends without its finish part. A Gateway over in-memory cost control and a route of fakes; fixtures are
+// built inside each test.
+import { describe, expect, it } from "vitest";
+import type { ApiKeyRecord } from "../../src/auth/api-key.js";
+import { rateLimitingSchema } from "../../src/config/pipeline-schema.js";
+import { withAttemptRecording } from "../../src/pipeline/attempt-recorder.js";
+import { ClientRateLimiter } from "../../src/pipeline/client-rate-limiter.js";
+import { Gateway, type GatewayCall } from "../../src/pipeline/gateway.js";
+import { ModelRouter } from "../../src/pipeline/model-router.js";
+import { withRateLimit } from "../../src/pipeline/rate-limit-policy.js";
+import { createRateLimitStore } from "../../src/pipeline/rate-limit-store.js";
+import { TokenEstimator } from "../../src/pipeline/token-estimator.js";
+import { CallTrace } from "../../src/providers/call-context.js";
+import type { Provider, StreamPart } from "../../src/providers/provider.js";
+import { ProviderError } from "../../src/providers/provider-error.js";
+import { BudgetBook } from "../../src/usage/budget-book.js";
+import { CostControl } from "../../src/usage/cost-control.js";
+import type { LedgerRecord } from "../../src/usage/ledger-record.js";
+import { PriceTable } from "../../src/usage/price-table.js";
+import { RouteFakeProvider } from "./route-fake-provider.js";
+
+function keyOf(fields: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
+  return {
+    id: "key_a",
+    secretHash: "h",
+    secretPrefix: "p",
+    tenant: "acme",
+    name: "svc",
+    models: [],
+    budget: undefined,
+    requestsPerMinute: undefined,
+    tokensPerMinute: undefined,
+    createdAt: 0,
+    revokedAt: undefined,
+    ...fields,
+  };
+}
+
+interface Setup {
+  gateway: Gateway;
+  costs: CostControl;
+  records: LedgerRecord[];
+  ended: string[];
+}
+
+/**
+ * A gateway with one model, "m", served by `provider` as compose-pipeline wraps a route: attempts recorded,
+ * per-client limits (none configured: only a key's own) applied.
+ */
+function setup(provider: Provider = RouteFakeProvider.answering("p")): Setup {
+  const records: LedgerRecord[] = [];
+  const ended: string[] = [];
+  const estimator = new TokenEstimator({ defaultMaxTokens: 100 });
+  const costs = new CostControl({
+    book: new BudgetBook({ maxWaitMs: 0 }),
+    prices: new PriceTable(),
+    estimator,
+    defaultMaxTokens: new Map(),
+    tenantBudget: () => undefined,
+    record: (record) => records.push(record),
+    ended: (model, status) => ended.push(`${model} ${status}`),
+  });
+  const limiting = rateLimitingSchema.parse({});
+  const clients = new ClientRateLimiter({ config: limiting, store: createRateLimitStore(limiting) });
+  const route = withRateLimit(
+    withAttemptRecording(provider),
+    { acquire: (estimate, signal, context) => clients.acquire(context?.clientId ?? "", estimate, signal, context) },
+    estimator,
+  );
+  const router = new ModelRouter([
+    { name: "m", provider: route, targets: [{ provider: provider.name, providerType: provider.type, model: "p-1" }] },
+  ]);
+  return { gateway: new Gateway(router, costs), costs, records, ended };
+}
+
+function callOf(key?: ApiKeyRecord): GatewayCall {
+  return {
+    requestId: "req-1",
+    signal: new AbortController().signal,
+    metadata: {},
+    deadline: undefined,
+    clientId: key?.id ?? "",
+    caller: { keyId: key?.id ?? "", tenant: key?.tenant ?? "", key },
+    trace: new CallTrace(),
+  };
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<ProviderError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof ProviderError) return error;
+    throw error;
+  }
+  throw new Error("expected a failure");
+}
+
+describe("Gateway: the ledger's operation", () => {
+  it("records a text completion, a streamed one and embeddings as such", async () => {
+    const s = setup();
+    await s.gateway.complete("m", { prompt: "hi" }, callOf());
+    for await (const _part of s.gateway.streamComplete("m", { prompt: "hi" }, callOf())) {
+      // read to the end
+    }
+    await s.gateway.embed("m", { inputs: ["hi"] }, callOf());
+    await s.costs.drain();
+    expect(s.records.map((record) => `${record.operation} ${record.stream}`)).toEqual([
+      "text_completion false",
+      "text_completion true",
+      "embeddings false",
+    ]);
+  });
+});
+
+describe("Gateway: a request's ending", () => {
+  it("counts a failure that is not a provider's as internal", async () => {
+    const broken: Provider = {
+      name: "broken",
+      type: "openai",
+      chat: () => Promise.reject(new TypeError("a bug")),
+      complete: () => Promise.reject(new TypeError("a bug")),
+      embed: () => Promise.reject(new TypeError("a bug")),
+      streamChat: () => {
+        throw new TypeError("a bug");
+      },
+      streamComplete: () => {
+        throw new TypeError("a bug");
+      },
+    };
+    const s = setup(broken);
+    await expect(s.gateway.chat("m", { messages: [{ role: "user", content: "hi" }] }, callOf())).rejects.toThrow(
+      TypeError,
+    );
+    await s.costs.drain();
+    expect(s.ended).toEqual(["m internal"]);
+  });
+
+  it("fails a stream that ends without its finish part as unavailable, naming the model", async () => {
+    async function* silent(): AsyncGenerator<StreamPart> {
+      yield { type: "delta", text: "partial" };
+    }
+    const unused = (): never => {
+      throw new Error("not used");
+    };
+    const s = setup({
+      name: "p",
+      type: "openai",
+      chat: unused,
+      complete: unused,
+      embed: unused,
+      streamChat: silent,
+      streamComplete: silent,
+    });
+    const texts: string[] = [];
+    const error = await failureOf(
+      (async () => {
+        for await (const part of s.gateway.streamChat("m", { messages: [{ role: "user", content: "hi" }] }, callOf()))
+          if (part.type === "delta") texts.push(part.text);
+      })(),
+    );
+    expect(texts).toEqual(["partial"]);
+    expect(error).toMatchObject({ kind: "unavailable", provider: "m", message: "m: stream ended before it completed" });
+    await s.costs.drain();
+    expect(s.ended).toEqual(["m unavailable"]);
+  });
+});
+
+describe("Gateway: client keys", () => {
+  it("refuses a key a model it may not use, as permission_denied from the gateway itself", async () => {
+    const s = setup();
+    const error = await failureOf(
+      s.gateway.chat("m", { messages: [{ role: "user", content: "hi" }] }, callOf(keyOf({ models: ["other"] }))),
+    );
+    expect(error).toMatchObject({
+      kind: "permission_denied",
+      provider: "",
+      message: 'key key_a may not use model "m"',
+    });
+  });
+
+  it("enforces a key's own token limit", async () => {
+    const s = setup();
+    const key = keyOf({ tokensPerMinute: 1 });
+    const request = { messages: [{ role: "user" as const, content: "hi" }] };
+    await s.gateway.chat("m", request, callOf(key));
+    const error = await failureOf(s.gateway.chat("m", request, callOf(key)));
+    expect(error.kind).toBe("queue_full");
+  });
+});

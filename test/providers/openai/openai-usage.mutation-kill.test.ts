@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { createOpenAIProvider } from "../../../src/providers/openai/create-openai-provider.js";
+import { jsonHeaders, startScriptedServer } from "../../support/scripted-server.js";
+import { openAITestConfig } from "./openai-test-config.js";
+import { chatRequest } from "./scripted-openai-provider.js";
+
+// Kill tests for src/providers/openai/openai-usage.ts (mutation testing, see docs/testing.md).
+
+describe("openAIUsage: an answer whose usage has no total", () => {
+  it("counts the total as prompt plus completion tokens", async () => {
+    const server = await startScriptedServer({
+      status: 200,
+      headers: jsonHeaders,
+      body: JSON.stringify({
+        id: "chatcmpl-1",
+        object: "chat.completion",
+        created: 1,
+        model: "gpt-test",
+        choices: [{ index: 0, message: { role: "assistant", content: "Hello" }, finish_reason: "stop" }],
+        usage: { prompt_tokens: 5, completion_tokens: 3 },
+      }),
+    });
+    try {
+      const provider = createOpenAIProvider(openAITestConfig("openai", `${server.url}/v1`));
+      const result = await provider.chat(chatRequest, new AbortController().signal);
+      expect(result.usage).toMatchObject({ promptTokens: 5, completionTokens: 3, totalTokens: 8 });
+    } finally {
+      await server.close();
+    }
+  });
+});

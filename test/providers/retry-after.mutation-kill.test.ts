@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { createOpenAIProvider } from "../../src/providers/openai/create-openai-provider.js";
+import { providerErrorOf } from "../support/provider-error-of.js";
+import { jsonHeaders, startScriptedServer } from "../support/scripted-server.js";
+import { openAITestConfig } from "./openai/openai-test-config.js";
+import { chatRequest } from "./openai/scripted-openai-provider.js";
+
+// Kill tests for src/providers/retry-after.ts (mutation testing, see docs/testing.md): a 429 whose
+// `retry-after` is an HTTP date rather than a number of seconds.
+
+async function rateLimitedWith(retryAfter: string): Promise<number | undefined> {
+  const server = await startScriptedServer({
+    status: 429,
+    headers: { ...jsonHeaders, "retry-after": retryAfter },
+    body: JSON.stringify({ error: { message: "Rate limit reached", type: "requests", code: "rate_limit_exceeded" } }),
+  });
+  try {
+    const provider = createOpenAIProvider(openAITestConfig("openai", `${server.url}/v1`));
+    const error = await providerErrorOf(provider.chat(chatRequest, new AbortController().signal));
+    expect(error.kind).toBe("rate_limited");
+    return error.retryAfterMs;
+  } finally {
+    await server.close();
+  }
+}
+
+describe("retryAfterMs from an HTTP-date retry-after", () => {
+  it("waits until the date", async () => {
+    const at = new Date(Math.ceil(Date.now() / 1000) * 1000 + 60_000);
+    const before = Date.now();
+    const waitMs = await rateLimitedWith(at.toUTCString());
+    const after = Date.now();
+    expect(waitMs).toBeGreaterThanOrEqual(at.getTime() - after);
+    expect(waitMs).toBeLessThanOrEqual(at.getTime() - before);
+  });
+
+  it("waits not at all for a date already past", async () => {
+    expect(await rateLimitedWith(new Date(Date.now() - 60_000).toUTCString())).toBe(0);
+  });
+
+  it("gives no wait for a retry-after that is neither seconds nor a date", async () => {
+    expect(await rateLimitedWith("soon")).toBeUndefined();
+  });
+});

@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { ProviderError } from "../../src/providers/provider-error.js";
+import { scrubSecrets } from "../../src/providers/scrub-secrets.js";
+
+describe("scrubSecrets", () => {
+  it.each([
+    ["Incorrect API key provided: sk-abcdef****wxyz. You can find your API key at …", "sk-abcdef", "wxyz"],
+    ["invalid x-api-key: sk-ant-api03-AbCdEfGhIjKl_mnop-QRST", "sk-ant", "QRST"],
+    ["Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig was refused", "eyJhbGci", "payload.sig"],
+    ['{"api-key": "0123456789abcdef0123456789abcdef"}', "0123456789abcdef", "89abcdef"],
+    ["api_key=supersecretvalue&model=x", "supersecretvalue", "secretvalue"],
+    ["client key llmgw_Zm9vYmFyYmF6cXV4 is revoked", "llmgw_Zm9v", "YmF6cXV4"],
+  ])("removes every fragment of the credential in %j", (message, head, tail) => {
+    const scrubbed = scrubSecrets(message);
+    expect(scrubbed).not.toContain(head);
+    expect(scrubbed).not.toContain(tail);
+    expect(scrubbed).toContain("redacted");
+  });
+
+  it("keeps ordinary provider messages as they are", () => {
+    const message = "This model's maximum context length is 128000 tokens. However, you requested 130000 tokens.";
+    expect(scrubSecrets(message)).toBe(message);
+  });
+
+  it("bounds a long message", () => {
+    expect(scrubSecrets("x".repeat(10_000)).length).toBeLessThanOrEqual(2_001);
+  });
+});
+
+describe("ProviderError", () => {
+  it("scrubs its message and stack, and keeps the upstream error out of the standard cause chain", () => {
+    const upstream = new Error("401 Incorrect API key provided: sk-proj-abcdef****wxyz");
+    const error = new ProviderError({ kind: "auth", provider: "openai", message: upstream.message, cause: upstream });
+    expect(error.message).not.toContain("abcdef");
+    expect(error.stack ?? "").not.toContain("abcdef");
+    expect(error.cause).toBeUndefined();
+    expect(error.upstream).toBe(upstream);
+    expect(error.with({ retryable: false }).upstream).toBe(upstream);
+  });
+});
