@@ -32,19 +32,23 @@ export interface BenchOptions {
 }
 
 /** The usage text of `npm run bench -- --help`. */
+/** Where a --quick run writes without --out: git-ignored, so a quick run never replaces measured results. */
+export const quickOutDir = "bench/results/quick";
+
 export const benchUsage = `usage: npm run bench -- [options]
   --quick              seconds, not minutes: short runs, fewer points (CI and the smoke test)
-  --duration S         measured seconds per load point (default 5; quick 0.5)
-  --warmup S           warm-up seconds per load point (default 1; quick 0.2)
+  --duration S         measured seconds per load point (default 5; quick 0.3)
+  --warmup S           warm-up seconds per load point (default 1; quick 0.1)
   --only LIST          comma-separated parts: ${suiteNames.join(",")}
   --repeat N           measure each point N times, report medians and the spread (default 1)
   --latency MS         upstream (emulator) delay before each answer (default 0)
   --rate N             requests/s of the fixed-rate rows (default 200)
   --streams LIST       open-stream counts of the scaling rows (default 1,100,1000,5000; quick 1,100)
-  --chunk-delay MS     the scaling rows' slow upstream: one chunk per stream every MS (default 5000; quick 500)
+  --chunk-delay MS     the scaling rows' slow upstream: one chunk per stream every MS (default 5000; quick 250)
   --node-driver        use the Node load driver even where wrk / h2load are installed
   --profile DIR        run the gateway with --cpu-prof, writing profiles to DIR
-  --out DIR            where latest.json and latest.md go (default bench/results)
+  --out DIR            where latest.json and latest.md go (default bench/results; quick bench/results/quick,
+                       not committed: a quick run never overwrites the measured results)
   --log-level LEVEL    the gateway's log level (default info: one line per request, to a discarded stdout)`;
 
 function numbers(text: string, name: string): number[] {
@@ -91,8 +95,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   }
   return {
     quick,
-    durationS: positive(values.duration, "duration", quick ? 0.5 : 5),
-    warmupS: positive(values.warmup, "warmup", quick ? 0.2 : 1, true),
+    durationS: positive(values.duration, "duration", quick ? 0.3 : 5),
+    warmupS: positive(values.warmup, "warmup", quick ? 0.1 : 1, true),
     suites,
     repeat: Math.round(positive(values.repeat, "repeat", 1)),
     upstreamLatencyMs: positive(values.latency, "latency", 0, true),
@@ -100,11 +104,11 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     rate: positive(values.rate, "rate", 200),
     openStreams:
       values.streams === undefined ? (quick ? [1, 100] : [1, 100, 1000, 5000]) : numbers(values.streams, "streams"),
-    slowChunkDelayMs: positive(values["chunk-delay"], "chunk-delay", quick ? 500 : 5_000),
+    slowChunkDelayMs: positive(values["chunk-delay"], "chunk-delay", quick ? 250 : 5_000),
     promptBytes: [1024, 100 * 1024, 1024 * 1024],
     nodeDriverOnly: values["node-driver"] === true,
     profileDir: values.profile,
-    outDir: values.out ?? "bench/results",
+    outDir: values.out ?? (quick ? quickOutDir : "bench/results"),
     logLevel: values["log-level"] ?? "info",
   };
 }

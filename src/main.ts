@@ -6,6 +6,7 @@ import type { GatewayConfig, ProviderConfig } from "./config/config-schema.js";
 import { ConfigError, loadConfigFile } from "./config/load-config.js";
 import type { Print } from "./demo/demo-client.js";
 import { createLogger } from "./telemetry/logger.js";
+import { routeLibraryConsole } from "./telemetry/library-console.js";
 import { Telemetry } from "./telemetry/telemetry.js";
 import { telemetryEnv, type TelemetryEnv } from "./config/telemetry-env.js";
 import { RequestObserver } from "./server/request-observer.js";
@@ -381,6 +382,7 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
       }
       if (port !== undefined) config.server.port = port;
       const logger = createLogger({ level: config.logging.level });
+      routeLibraryConsole(logger);
       // Signals are handled from the start: one that arrives while the gateway starts stops it once started.
       const starting = startGateway(config, logger, env);
       onSignals(logger, async () => (await starting).close());

@@ -23,8 +23,8 @@ const block = (marker: RegExp): string => {
     throw new Error(`expected one README yaml block matching ${String(marker)}, found ${found.length}`);
   return found[0] ?? "";
 };
-/** "Configuration": the full example. */
-const configurationBlock = block(/^server:/m);
+/** "Configuration", in production: the full example (the local one starts `server: {`, on one line). */
+const configurationBlock = block(/^server:\n/m);
 /** "Routing, retries, limits and health". */
 const pipelineBlock = block(/^pipeline:/m);
 /** "Keys, budgets and usage". */
@@ -33,6 +33,7 @@ const authBlock = block(/^auth:/m);
 const env = {
   OPENAI_API_KEY: "sk-readme-openai",
   AZURE_OPENAI_API_KEY: "readme-azure",
+  AZURE_WEST_API_KEY: "readme-azure-west",
   LLM_GATEWAY_ADMIN_KEY: "readme-admin",
 };
 let dir: string;
@@ -67,12 +68,13 @@ describe("README: Configuration", () => {
     expect(config.providers.map((p) => [p.name, p.type, p.apiKey.reveal()])).toEqual([
       ["openai", "openai", "sk-readme-openai"],
       ["azure-east", "azure", "readme-azure"],
+      ["azure-west", "azure", "readme-azure-west"],
       ["claude", "anthropic", "sk-ant-readme"],
       // ${VLLM_API_KEY:-none}, with VLLM_API_KEY unset.
       ["local-vllm", "openai-compatible", "none"],
     ]);
     expect(
-      parseConfigText(configurationText, { env: { ...env, VLLM_API_KEY: "set" } }).providers[3]?.apiKey.reveal(),
+      parseConfigText(configurationText, { env: { ...env, VLLM_API_KEY: "set" } }).providers[4]?.apiKey.reveal(),
     ).toBe("set");
     expect(config.providers[0]).toMatchObject({
       organization: "org-123",
@@ -104,21 +106,14 @@ describe("README: Configuration", () => {
 
   it("the routing example is accepted together with the configuration example", () => {
     // The routing block lists only what it adds: its pipeline section, the openai provider's limits, timeouts,
-    // breaker and health check, and two models. Its gpt-4o model names an `azure-west` provider that neither
-    // block defines: it is added here as a second Azure resource.
+    // breaker and health check, and two models; every provider it names is defined in the configuration block.
     const base = parseYaml(configurationText) as Tree;
     const routing = parseYaml(pipelineBlock) as Tree;
     const providers = base.providers.map((p) => ({
       ...p,
       ...(routing.providers.find((r) => r["name"] === p["name"]) ?? {}),
     }));
-    const azureEast = providers.find((p) => p["name"] === "azure-east");
-    const tree = {
-      ...base,
-      pipeline: routing["pipeline"],
-      providers: [...providers, { ...azureEast, name: "azure-west" }],
-      models: routing["models"],
-    };
+    const tree = { ...base, pipeline: routing["pipeline"], providers, models: routing["models"] };
     const config = parseConfigObject(tree, { env, baseDir: dir });
     expect(config.pipeline.retry).toMatchObject({
       maxAttempts: 3,

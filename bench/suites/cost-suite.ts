@@ -22,7 +22,7 @@ export const usageLedgerRows = (quick: boolean): number => (quick ? 20_000 : 2_0
  * Cost control, measured in the bench process on temp-file SQLite databases (no server, no emulator):
  * - the CPU the key check and the budget reservation add to a request: the gateway's cost-control path
  *   (authenticate, model check, open the account, top up, bill, cost, finish, the ledger's batched writes)
- *   with keys and budgets on and off, 20,000 requests per loop (2,000 with --quick), median of 3 runs, on a
+ *   with keys and budgets on and off, 20,000 requests per loop (1,000 with --quick), median of 3 runs, on a
  *   new ledger and (budgeted keys) again on the filled one below;
  * - GetUsage (`queryUsage`) on a ledger of 2,000,000 requests (5,000 keys, 50 tenants, 20 models, 5 providers,
  *   90 days; 20,000 rows of 100 keys with --quick): wall ms per query, median of 5, with the fill time and file size.
@@ -30,8 +30,8 @@ export const usageLedgerRows = (quick: boolean): number => (quick ? 20_000 : 2_0
 export async function costSuite(options: BenchOptions, log: (message: string) => void): Promise<CostFigures> {
   const dir = mkdtempSync(join(os.tmpdir(), "llm-gateway-bench-cost-"));
   const loops: RequestCpuOptions = {
-    iterations: options.quick ? 2_000 : 20_000,
-    warmupIterations: options.quick ? 500 : 5_000,
+    iterations: options.quick ? 1_000 : 20_000,
+    warmupIterations: options.quick ? 200 : 5_000,
     runs: Math.max(3, options.repeat),
     log,
   };

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { parseBenchOptions } from "../../bench/bench-options.js";
 
@@ -38,6 +39,14 @@ describe("parseBenchOptions", () => {
     expect([...options.suites]).toEqual(["unary", "stream"]);
     expect(options.openStreams).toEqual([10, 20]);
     expect(options.repeat).toBe(3);
+  });
+
+  it("writes a quick run to git-ignored bench/results/quick, never over the measured results, unless --out says", () => {
+    expect(parseBenchOptions(["--quick"])).toMatchObject({ outDir: "bench/results/quick", durationS: 0.3 });
+    expect(parseBenchOptions(["--quick", "--out", "/tmp/x"]).outDir).toBe("/tmp/x");
+    const ignored = spawnSync("git", ["check-ignore", "-q", "bench/results/quick/latest.json"]);
+    expect(ignored.status).toBe(0);
+    expect(spawnSync("git", ["check-ignore", "-q", "bench/results/latest.json"]).status).toBe(1);
   });
 
   it("names the bad option", () => {

@@ -16,7 +16,7 @@ beforeEach(() => emulator.reset());
 describe("Anthropic messages", () => {
   it("echoes the last user message, counting the system prompt as one message", async () => {
     const message = await client.messages.create({
-      model: "claude-sonnet-4-5",
+      model: "claude-sonnet-4-20250514",
       max_tokens: 100,
       system: "Be brief.",
       messages: [
@@ -28,7 +28,7 @@ describe("Anthropic messages", () => {
     expect(message).toMatchObject({
       type: "message",
       role: "assistant",
-      model: "claude-sonnet-4-5",
+      model: "claude-sonnet-4-20250514",
       content: [{ type: "text", text: "Echo: Hello, world" }],
       stop_reason: "end_turn",
       stop_sequence: null,
@@ -43,7 +43,7 @@ describe("Anthropic messages", () => {
     expect(emulator.records[0]?.request).toMatchObject({
       api: "anthropic",
       operation: "messages",
-      model: "claude-sonnet-4-5",
+      model: "claude-sonnet-4-20250514",
     });
   });
 

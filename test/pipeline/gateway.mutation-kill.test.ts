@@ -182,7 +182,7 @@ describe("Gateway: client keys", () => {
 
   it("enforces a key's own token limit", async () => {
     const s = setup();
-    const key = keyOf({ tokensPerMinute: 1 });
+    const key = keyOf({ tokensPerMinute: 12 });
     const request = { messages: [{ role: "user" as const, content: "hi" }] };
     await s.gateway.chat("m", request, callOf(key));
     const error = await failureOf(s.gateway.chat("m", request, callOf(key)));

@@ -89,9 +89,13 @@ describe("TPM held exactly under 32 concurrent streaming clients", () => {
     expect(calls.every((call) => call.totalTokens === 27)).toBe(true);
     const total = calls.reduce((sum, call) => sum + call.totalTokens, 0);
     expect(total).toBeGreaterThan(2 * tokensPerWindow);
+    // A call's start is recorded when the adapter runs, which on a busy machine can lag the moment the limiter
+    // admitted it by a scheduling delay, moving an early admission into a later window: the check uses windows
+    // shorter by that slack. A burst across a window boundary (a fixed window's 2× at its edge) still fails it.
+    const slackMs = 200;
     for (const call of calls) {
       const inWindow = calls.filter(
-        (other) => other.startedAt >= call.startedAt && other.startedAt < call.startedAt + windowMs,
+        (other) => other.startedAt >= call.startedAt && other.startedAt < call.startedAt + windowMs - slackMs,
       );
       expect(inWindow.reduce((sum, other) => sum + other.totalTokens, 0)).toBeLessThanOrEqual(tokensPerWindow);
     }

@@ -94,11 +94,21 @@ describe("RateLimiter: requests and tokens per window", () => {
     expect(error.message).toMatch(/deadline/);
   });
 
-  it("admits a request larger than the whole token limit once the window is empty (reserving the limit)", async () => {
+  it("admits a request whose output allowance passes the whole token limit, reserving the limit", async () => {
     const rl = limiter({ limits: { tokensPerMinute: 100 } });
-    const reservation = await rl.acquire({ promptTokens: 500, outputTokens: 1000 }, signal);
+    const reservation = await rl.acquire({ promptTokens: 100, outputTokens: 1000 }, signal);
     expect(reservation.reservedTokens).toBe(100);
     expect((await rl.headroom()).tokens).toBe(0);
+  });
+
+  it("refuses at once a prompt larger than the whole token limit, even on an empty window: it can never fit", async () => {
+    const rl = limiter({ limits: { tokensPerMinute: 100 } });
+    const error = await errorOf(rl.acquire({ promptTokens: 101, outputTokens: 10 }, signal));
+    expect(error).toMatchObject({ kind: "queue_full", provider: "test", retryable: false, retryAfterMs: undefined });
+    expect(error.message).toBe(
+      "target:test: the prompt alone is about 101 tokens, more than its whole tokensPerMinute limit (100): it can never be admitted; shorten it or raise the limit",
+    );
+    expect(await rl.headroom()).toMatchObject({ tokens: 100, queued: 0 });
   });
 });
 
