@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { main } from "../dist/src/main.js";
+import { main } from "../dist/src/cli/command-line.js";
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -1,7 +1,9 @@
+import { spawn } from "node:child_process";
 import http2 from "node:http2";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -170,7 +172,7 @@ describe("SIGINT", () => {
     });
     const own = start(["emulator", "--port", "0"]);
     try {
-      // Both install their signal handlers before they log where they listen (src/main.ts): a signal sent the
+      // Both install their signal handlers before they log where they listen (src/cli/command-line.ts): a signal sent the
       // moment that line appears finds them, never the default action (the process killed, no drain).
       await gateway.line("llm-gateway listening");
       gateway.child.kill("SIGINT");
@@ -183,6 +185,43 @@ describe("SIGINT", () => {
     } finally {
       gateway.child.kill("SIGKILL");
       own.child.kill("SIGKILL");
+    }
+  });
+});
+
+describe("started by npm (npx llm-gateway …)", () => {
+  it("stops cleanly when the npm process that started it ends: npm's sh -c passes no SIGTERM on", async () => {
+    // npm runs a bin as `sh -c 'llm-gateway …'`; killing npm (or that shell) orphans the gateway. Here the shell
+    // is the wrapper (a command after the gateway keeps sh from exec'ing it), with npm's npm_command set.
+    const bin = fileURLToPath(new URL("../bin/llm-gateway.js", import.meta.url));
+    const wrapper = spawn("sh", ["-c", `"${process.execPath}" "${bin}" emulator --port 0; true`], {
+      env: { PATH: process.env["PATH"] ?? "", npm_command: "exec" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    const ended = new Promise<void>((resolve) => wrapper.stdout.on("end", resolve));
+    const listening = new Promise<void>((resolve) =>
+      wrapper.stdout.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('"msg":"emulator listening"')) resolve();
+      }),
+    );
+    try {
+      await within(10_000, "emulator listening", listening);
+      wrapper.kill("SIGTERM");
+      // The pipe ends when its last writer, the gateway's own process, has exited.
+      await within(5_000, "the orphaned emulator's exit", ended);
+      const lines = out
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines.find((l) => l["msg"] === "stopping")).toMatchObject({
+        signal: "SIGTERM",
+        reason: "the npm process that started it has ended",
+      });
+      expect(lines.some((l) => l["msg"] === "stopped")).toBe(true);
+    } finally {
+      wrapper.kill("SIGKILL");
     }
   });
 });

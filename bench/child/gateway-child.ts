@@ -1,4 +1,4 @@
-import { main } from "../../src/main.js";
+import { main } from "../../src/cli/command-line.js";
 import type { ReadyMessage } from "./ipc-messages.js";
 import { serveParentRequests } from "./serve-parent-requests.js";
 

@@ -8,7 +8,8 @@ const secretPatterns: readonly [RegExp, string][] = [
   [/\bllmgw_[A-Za-z0-9_-]{6,}/g, "[redacted key]"],
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=*-]{6,}/gi, "$1 [redacted]"],
   [
-    /\b(api[-_]?key|x-api-key|authorization|access[-_]?token|secret)(["']?\s*[:=]\s*["']?)[^\s"',;}]{4,}/gi,
+    // Not a scheme word: "authorization: Bearer sk-…" is the Bearer rule's (the scheme stays readable).
+    /\b(api[-_]?key|x-api-key|authorization|access[-_]?token|secret)(["']?\s*[:=]\s*["']?)(?!(?:Bearer|Basic)\b)[^\s"',;}]{4,}/gi,
     "$1$2[redacted]",
   ],
   [/(?<![A-Za-z0-9_])[A-Fa-f0-9]{32}(?![A-Za-z0-9_])/g, "[redacted]"],

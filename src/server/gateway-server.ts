@@ -6,6 +6,7 @@ import tls from "node:tls";
 import { Code, ConnectError, type ConnectRouter, type ContextValues, type Interceptor } from "@connectrpc/connect";
 import { InFlightLimit } from "./in-flight-limit.js";
 import { nodeAdapter, type UnseenCall } from "./node-adapter.js";
+import type { RequestLimit } from "./request-size-limit.js";
 
 /** Bounds on what connections and calls may hold (config `server.*`; see docs/operations.md). */
 export interface ServerLimits {
@@ -32,6 +33,8 @@ export interface GatewayServerOptions {
   port: number;
   /** Largest request message accepted; larger ones fail with INVALID_ARGUMENT naming server.maxRequestBytes. */
   maxRequestBytes: number;
+  /** Smaller request limits for services whose requests are small by nature, by service type name. */
+  serviceRequestLimits?: Readonly<Record<string, RequestLimit>>;
   /** How long close() lets in-flight calls finish before it ends them with UNAVAILABLE. */
   shutdownGraceMs: number;
   limits: ServerLimits;
@@ -84,6 +87,7 @@ export class GatewayServer {
     const handler = nodeAdapter({
       routes: options.routes,
       maxRequestBytes: options.maxRequestBytes,
+      serviceRequestLimits: options.serviceRequestLimits ?? {},
       interceptors: [this.#calls.interceptor, ...(options.interceptors ?? [])],
       shutdownSignal: this.#shutdown.signal,
       jsonOptions: strictJsonOptions,

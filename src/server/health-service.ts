@@ -4,6 +4,16 @@ import type { HealthRegistry } from "./health-registry.js";
 
 /** Longest service name accepted: real ones are a few dozen characters ("llm.v1.LLMService"). */
 export const maxServiceNameLength = 256;
+/**
+ * The largest Health request message: a service name of at most maxServiceNameLength UTF-16 units is at most
+ * 3 bytes a unit in UTF-8 (768) and 6 in JSON escapes (1,536), plus framing. A larger request is refused from
+ * its declared size, before it is read or decoded: 300 watches with 1 MB names cost nothing.
+ */
+export const healthRequestLimit = {
+  maxBytes: 2048,
+  name: "the grpc.health.v1 limit",
+  reason: `a service name has at most ${String(maxServiceNameLength)} characters`,
+} as const;
 /** Watch calls open at once over all callers. */
 export const maxHealthWatchers = 1_000;
 

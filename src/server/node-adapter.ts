@@ -16,7 +16,7 @@ import {
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
 import { respecGrpcMessages } from "./grpc-message-encoding.js";
-import { limitRequestSize } from "./request-size-limit.js";
+import { limitRequestSize, type RequestLimit } from "./request-size-limit.js";
 import { wireStatus } from "./wire-status.js";
 
 /** A call no interceptor saw to its end, as the adapter observed it on the wire. */
@@ -33,6 +33,11 @@ export interface NodeAdapterOptions extends ConnectRouterOptions {
   routes: (router: ConnectRouter) => void;
   /** Largest request message (`server.maxRequestBytes`). */
   maxRequestBytes: number;
+  /**
+   * Smaller limits for services whose requests are small by nature (by service type name): their requests are
+   * refused from the declared size, before any byte of a large message is buffered or decoded.
+   */
+  serviceRequestLimits?: Readonly<Record<string, RequestLimit>>;
   /** Whether interceptors recorded the call (set in its context values); calls they did not go to `onUnseen`. */
   seen: (values: ContextValues) => boolean;
   /** Calls that ended before any interceptor recorded them: bodies that do not decode or are too large. */
@@ -57,16 +62,21 @@ export function nodeAdapter(options: NodeAdapterOptions): (request: NodeRequest,
     readMaxBytes: options.maxRequestBytes,
   });
   options.routes(router);
-  const paths = new Map<string, UniversalHandler>();
-  for (const handler of router.handlers) paths.set(handler.requestPath, handler);
+  const paths = new Map<string, { handler: UniversalHandler; limit: RequestLimit }>();
+  const defaultLimit: RequestLimit = { maxBytes: options.maxRequestBytes, name: "server.maxRequestBytes" };
+  for (const handler of router.handlers) {
+    const limit = options.serviceRequestLimits?.[handler.service.typeName] ?? defaultLimit;
+    paths.set(handler.requestPath, { handler, limit });
+  }
   return (request, response) => {
     respecGrpcMessages(response);
-    const handler = paths.get(request.url?.split("?", 2)[0] ?? "");
-    if (handler === undefined) {
+    const route = paths.get(request.url?.split("?", 2)[0] ?? "");
+    if (route === undefined) {
       response.writeHead(404);
       response.end();
       return;
     }
+    const { handler, limit } = route;
     const startedAt = now();
     const contextValues = createContextValues();
     let lastChunk: Uint8Array | undefined;
@@ -83,7 +93,7 @@ export function nodeAdapter(options: NodeAdapterOptions): (request: NodeRequest,
       undefined,
       contextValues,
     );
-    void handler(limitRequestSize(universal, options.maxRequestBytes))
+    void handler(limitRequestSize(universal, limit))
       .then((answer) => {
         // An HTTP/1.1 request refused before its body was read whole (too large) leaves the rest of that body
         // on the connection: close it after the answer instead of reading what follows as a new request.

@@ -6,10 +6,20 @@ import { ErrorDetailSchema } from "../../gen/llm/v1/llm_service_pb.js";
 /** Bytes before an enveloped message (gRPC, gRPC-Web, Connect streaming): one flag byte, a 4-byte length. */
 const envelopeHeaderBytes = 5;
 
-/** The error a request over `server.maxRequestBytes` gets: it can never succeed, so INVALID_ARGUMENT. */
-export function requestTooLarge(bytes: number, maxBytes: number): ConnectError {
+/** The largest request message a method takes, and how an error names that limit. */
+export interface RequestLimit {
+  maxBytes: number;
+  /** What the limit is, for the error: `server.maxRequestBytes`, or a service's own bound. */
+  name: string;
+  /** Why the limit is what it is, when that is not a setting. */
+  reason?: string;
+}
+
+/** The error a request over its limit gets: it can never succeed, so INVALID_ARGUMENT. */
+export function requestTooLarge(bytes: number, limit: RequestLimit): ConnectError {
   return new ConnectError(
-    `the request's message is ${String(bytes)} bytes, larger than server.maxRequestBytes (${String(maxBytes)} bytes)`,
+    `the request's message is ${String(bytes)} bytes, larger than ${limit.name} (${String(limit.maxBytes)} bytes)` +
+      (limit.reason === undefined ? "" : `: ${limit.reason}`),
     Code.InvalidArgument,
     undefined,
     [{ desc: ErrorDetailSchema, value: create(ErrorDetailSchema, { kind: "invalid_request" }) }],
@@ -21,18 +31,37 @@ function enveloped(contentType: string | null): boolean {
 }
 
 /**
+ * Reads and drops what is left of a refused body, in the background, so the client can finish sending: an
+ * HTTP/2 stream whose body is abandoned unread stalls its sender on flow control, and one destroyed under a
+ * sender makes it send frames for a closed stream, which Node counts against the whole connection (it ends
+ * it with ENHANCE_YOUR_CALM). Nothing is kept; the client, or `server.requestTimeoutMs`, ends the drain.
+ */
+function drain(chunks: AsyncIterator<Uint8Array>): void {
+  const next = (): void => {
+    chunks.next().then(
+      (result) => {
+        if (result.done !== true) next();
+      },
+      () => undefined,
+    );
+  };
+  next();
+}
+
+/**
  * The body, refused once it is over the limit. Iterated by hand: a `for await` would await the Node request's
  * `return()` on refusal, which waits for a stream that cannot close before the refusal is answered.
  */
 async function* checkedBody(
   body: AsyncIterable<Uint8Array>,
-  maxBytes: number,
+  limit: RequestLimit,
   isEnveloped: boolean,
 ): AsyncGenerator<Uint8Array> {
+  const { maxBytes } = limit;
   const chunks = body[Symbol.asyncIterator]();
   const refuse = (bytes: number): never => {
-    chunks.return?.().catch(() => undefined);
-    throw requestTooLarge(bytes, maxBytes);
+    drain(chunks);
+    throw requestTooLarge(bytes, limit);
   };
   let read = 0;
   let header: Uint8Array | undefined = isEnveloped ? new Uint8Array(0) : undefined;
@@ -57,12 +86,14 @@ async function* checkedBody(
 }
 
 /**
- * Bounds a request's body by `server.maxRequestBytes` before connect-es reads it, so a request that is too large
- * is refused with a message naming the setting (connect-es would say "readMaxBytes" with RESOURCE_EXHAUSTED,
- * HTTP 429, which tells clients to retry). The declared size is checked first: a Content-Length or an envelope
- * length over the limit is refused before the body is read; bytes past the limit are never buffered.
+ * Bounds a request's body by its limit (`server.maxRequestBytes`, or a service's own) before connect-es reads
+ * it, so a request that is too large is refused with a message naming the limit (connect-es would say
+ * "readMaxBytes" with RESOURCE_EXHAUSTED, HTTP 429, which tells clients to retry). The declared size is checked
+ * first: a Content-Length or an envelope length over the limit is refused before the body is read; bytes past
+ * the limit are never buffered.
  */
-export function limitRequestSize(request: UniversalServerRequest, maxBytes: number): UniversalServerRequest {
+export function limitRequestSize(request: UniversalServerRequest, limit: RequestLimit): UniversalServerRequest {
+  const { maxBytes } = limit;
   const body = request.body;
   if (typeof body !== "object" || body === null || !(Symbol.asyncIterator in body)) return request;
   const isEnveloped = enveloped(request.header.get("content-type"));
@@ -72,8 +103,8 @@ export function limitRequestSize(request: UniversalServerRequest, maxBytes: numb
     request.header.delete("content-length");
     return {
       ...request,
-      body: { [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(requestTooLarge(length, maxBytes)) }) },
+      body: { [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(requestTooLarge(length, limit)) }) },
     };
   }
-  return { ...request, body: checkedBody(body as AsyncIterable<Uint8Array>, maxBytes, isEnveloped) };
+  return { ...request, body: checkedBody(body as AsyncIterable<Uint8Array>, limit, isEnveloped) };
 }

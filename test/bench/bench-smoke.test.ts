@@ -1,19 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import type { BenchReport, CostFigures, Measured, Scenario } from "../../bench/report/bench-report.js";
-import { compileBench, runBench, type CompiledBench } from "./compiled-bench.js";
+import { benchRunScript, runBench } from "./compiled-bench.js";
 
-let compiled: CompiledBench | undefined;
 const outDirs: string[] = [];
 
-beforeAll(async () => {
-  compiled = await compileBench();
-}, 180_000);
-
 afterAll(() => {
-  compiled?.remove();
   for (const dir of outDirs) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -70,8 +64,7 @@ function costWellFormed(cost: CostFigures): void {
 async function quickRun(args: string[]): Promise<{ report: BenchReport; markdown: string; stdout: string }> {
   const out = mkdtempSync(join(tmpdir(), "bench-smoke-out-"));
   outDirs.push(out);
-  if (compiled === undefined) throw new Error("the benchmark did not compile");
-  const run = await runBench(compiled.runScript, ["--quick", "--out", out, ...args], 240_000);
+  const run = await runBench(benchRunScript, ["--quick", "--out", out, ...args], 240_000);
   expect(run.stderr).not.toContain("bench failed");
   expect(run.code).toBe(0);
   const report = JSON.parse(readFileSync(join(out, "latest.json"), "utf8")) as BenchReport;

@@ -3,7 +3,7 @@ import { Code } from "@connectrpc/connect";
 import { BudgetPeriod } from "../../gen/llm/v1/admin_service_pb.js";
 import { Role } from "../../gen/llm/v1/llm_service_pb.js";
 import { runKeysCommand } from "../../src/cli/keys-command.js";
-import { main } from "../../src/main.js";
+import { main } from "../../src/cli/command-line.js";
 import { formatMicros } from "../../src/usage/budget-period.js";
 import { models, startHarness, type Harness } from "../support/gateway-harness.js";
 

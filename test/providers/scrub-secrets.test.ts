@@ -10,6 +10,8 @@ describe("scrubSecrets", () => {
     ['{"api-key": "0123456789abcdef0123456789abcdef"}', "0123456789abcdef", "89abcdef"],
     ["api_key=supersecretvalue&model=x", "supersecretvalue", "secretvalue"],
     ["client key llmgw_Zm9vYmFyYmF6cXV4 is revoked", "llmgw_Zm9v", "YmF6cXV4"],
+    ["authorization: Basic dXNlcjpwYXNzd29yZA== refused", "dXNlcjpw", "d29yZA"],
+    ["authorization=Bearersk1234567890", "Bearersk12", "567890"],
   ])("removes every fragment of the credential in %j", (message, head, tail) => {
     const scrubbed = scrubSecrets(message);
     expect(scrubbed).not.toContain(head);
@@ -20,6 +22,14 @@ describe("scrubSecrets", () => {
   it("keeps ordinary provider messages as they are", () => {
     const message = "This model's maximum context length is 128000 tokens. However, you requested 130000 tokens.";
     expect(scrubSecrets(message)).toBe(message);
+  });
+
+  it("keeps the scheme of an authorization header and a placeholder that is not a key", () => {
+    // The gateway's own hint to a caller without a key: nothing in it is a credential.
+    const hint = "a client key is required: send authorization: Bearer <key>";
+    expect(scrubSecrets(hint)).toBe(hint);
+    expect(scrubSecrets("authorization: Bearer sk-live-0123456789")).toBe("authorization: Bearer [redacted key]");
+    expect(scrubSecrets("authorization: Bearer eyJhbGciOi.x.y")).toBe("authorization: Bearer [redacted]");
   });
 
   it("bounds a long message", () => {

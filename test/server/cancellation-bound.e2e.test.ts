@@ -8,13 +8,17 @@ import { models, startHarness, type Harness } from "../support/gateway-harness.j
 // The client, the gateway and the emulator share this process, so performance.now() is one clock for all three:
 // from the client's abort to the moment the emulator sees the upstream request go away.
 
-/** The most the upstream abort may lag the client's cancel (loopback, one process: it takes a few ms). */
-const boundMs = 50;
+/**
+ * The most the upstream abort may lag the client's cancel. Loopback, one process: it takes a few ms, but the
+ * suite runs three test files at once on two cores, and a try has been measured at 74 ms there. 100 ms still
+ * fails a cancel path that waits before aborting upstream (the audit's break delayed it by 150 ms).
+ */
+const boundMs = 100;
 /**
  * Tries per case: the machine may be busy (parallel test files, a GC, code not yet optimised), so a case passes
  * when one of its tries is under the bound. A cancel path that waits before aborting upstream fails every try.
  */
-const tries = 3;
+const tries = 5;
 
 /** The harness of the setup running now (see the outer describe.each). */
 let h: Harness;
@@ -70,7 +74,7 @@ describe.each([
   afterAll(() => h.close());
 
   describe.each([models.openai, models.azure, models.anthropic, models.compatible])(
-    "the upstream abort follows a client cancel within 50 ms, through %s",
+    "the upstream abort follows a client cancel within 100 ms, through %s",
     (model) => {
       it("unary chat: a cancel while the provider has not answered", async () => {
         h.emulator.setFault({ hang: true });

@@ -41,6 +41,8 @@ describe("client keys through the gateway", () => {
       expect("error" in outcome && outcome.error.code).toBe(Code.Unauthenticated);
     }
     expect("error" in wrong && wrong.error.rawMessage).not.toContain("llmgw_not-a-key");
+    // The hint says how to send a key, whole: the credential scrubber leaves the scheme and the placeholder.
+    expect("error" in none && none.error.rawMessage).toBe("a client key is required: send authorization: Bearer <key>");
     const stream = await settle(
       (async () => {
         for await (const chunk of h.grpc.streamChat(chatRequest(models.anthropic, "hi"))) void chunk;
