@@ -57,6 +57,7 @@ describe("README: Configuration", () => {
       maxRequestBytes: 4194304,
       shutdownGraceMs: 10000,
       drainDelayMs: 0,
+      maxPendingRequestBytes: 33554432,
       maxConnections: 10000,
       maxInFlightCalls: 4096,
       maxConcurrentStreams: 100,

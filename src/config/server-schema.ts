@@ -35,6 +35,11 @@ export const serverSchema = z
      * load balancers stop sending new ones before the listener closes (e.g. 5000 behind Kubernetes).
      */
     drainDelayMs: nonNegativeInt.default(0),
+    /**
+     * Bytes of request messages still arriving, over every connection and stream: a request whose next bytes
+     * would pass it fails with RESOURCE_EXHAUSTED (retryable). At least maxRequestBytes.
+     */
+    maxPendingRequestBytes: positiveInt.default(32 * 1024 * 1024),
     /** Open TCP connections; connections past it are closed as they arrive. */
     maxConnections: positiveInt.default(10_000),
     /** Calls running at once over all connections; calls past it fail with RESOURCE_EXHAUSTED. */
@@ -50,6 +55,10 @@ export const serverSchema = z
     /** A connection with no call and no traffic for this long is closed (HTTP/1.1 keep-alive, HTTP/2 sessions). */
     idleTimeoutMs: positiveInt.default(65_000),
     tls: tlsSchema.optional(),
+  })
+  .refine((s) => s.maxPendingRequestBytes >= s.maxRequestBytes, {
+    message: "maxPendingRequestBytes must be at least maxRequestBytes",
+    path: ["maxPendingRequestBytes"],
   })
   .refine((s) => s.headersTimeoutMs <= s.requestTimeoutMs, {
     message: "headersTimeoutMs must not exceed requestTimeoutMs",

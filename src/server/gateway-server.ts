@@ -6,10 +6,13 @@ import tls from "node:tls";
 import { Code, ConnectError, type ConnectRouter, type ContextValues, type Interceptor } from "@connectrpc/connect";
 import { InFlightLimit } from "./in-flight-limit.js";
 import { nodeAdapter, type UnseenCall } from "./node-adapter.js";
+import { PendingRequestBytes } from "./pending-request-bytes.js";
 import type { RequestLimit } from "./request-size-limit.js";
 
 /** Bounds on what connections and calls may hold (config `server.*`; see docs/operations.md). */
 export interface ServerLimits {
+  /** Bytes of request messages still arriving, over all connections; past it requests fail RESOURCE_EXHAUSTED. */
+  maxPendingRequestBytes: number;
   /** Open TCP connections; more are closed as they arrive. */
   maxConnections: number;
   /** Calls running at once over all connections; more fail with RESOURCE_EXHAUSTED. */
@@ -88,6 +91,7 @@ export class GatewayServer {
       routes: options.routes,
       maxRequestBytes: options.maxRequestBytes,
       serviceRequestLimits: options.serviceRequestLimits ?? {},
+      pendingRequestBytes: new PendingRequestBytes(limits.maxPendingRequestBytes),
       interceptors: [this.#calls.interceptor, ...(options.interceptors ?? [])],
       shutdownSignal: this.#shutdown.signal,
       jsonOptions: strictJsonOptions,

@@ -16,6 +16,7 @@ import {
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
 import { respecGrpcMessages } from "./grpc-message-encoding.js";
+import type { PendingRequestBytes } from "./pending-request-bytes.js";
 import { limitRequestSize, type RequestLimit } from "./request-size-limit.js";
 import { wireStatus } from "./wire-status.js";
 
@@ -38,6 +39,8 @@ export interface NodeAdapterOptions extends ConnectRouterOptions {
    * refused from the declared size, before any byte of a large message is buffered or decoded.
    */
   serviceRequestLimits?: Readonly<Record<string, RequestLimit>>;
+  /** The budget of bytes of request messages still arriving, over every request (`server.maxPendingRequestBytes`). */
+  pendingRequestBytes?: PendingRequestBytes;
   /** Whether interceptors recorded the call (set in its context values); calls they did not go to `onUnseen`. */
   seen: (values: ContextValues) => boolean;
   /** Calls that ended before any interceptor recorded them: bodies that do not decode or are too large. */
@@ -93,7 +96,7 @@ export function nodeAdapter(options: NodeAdapterOptions): (request: NodeRequest,
       undefined,
       contextValues,
     );
-    void handler(limitRequestSize(universal, limit))
+    void handler(limitRequestSize(universal, limit, options.pendingRequestBytes))
       .then((answer) => {
         // An HTTP/1.1 request refused before its body was read whole (too large) leaves the rest of that body
         // on the connection: close it after the answer instead of reading what follows as a new request.

@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { UniversalServerRequest } from "@connectrpc/connect/protocol";
 import { ErrorDetailSchema } from "../../gen/llm/v1/llm_service_pb.js";
+import type { PendingRequestBytes } from "./pending-request-bytes.js";
 
 /** Bytes before an enveloped message (gRPC, gRPC-Web, Connect streaming): one flag byte, a 4-byte length. */
 const envelopeHeaderBytes = 5;
@@ -31,57 +32,52 @@ function enveloped(contentType: string | null): boolean {
 }
 
 /**
- * Reads and drops what is left of a refused body, in the background, so the client can finish sending: an
- * HTTP/2 stream whose body is abandoned unread stalls its sender on flow control, and one destroyed under a
- * sender makes it send frames for a closed stream, which Node counts against the whole connection (it ends
- * it with ENHANCE_YOUR_CALM). Nothing is kept; the client, or `server.requestTimeoutMs`, ends the drain.
- */
-function drain(chunks: AsyncIterator<Uint8Array>): void {
-  const next = (): void => {
-    chunks.next().then(
-      (result) => {
-        if (result.done !== true) next();
-      },
-      () => undefined,
-    );
-  };
-  next();
-}
-
-/**
- * The body, refused once it is over the limit. Iterated by hand: a `for await` would await the Node request's
- * `return()` on refusal, which waits for a stream that cannot close before the refusal is answered.
+ * The body, refused once it is over the limit, or once the bytes of every request still arriving would pass
+ * `pending`'s budget (what this one held is given back when it ends, however it ends). Iterated by hand: a
+ * `for await` would await the Node request's `return()` on refusal, which waits for a stream that cannot close
+ * before the refusal is answered.
  */
 async function* checkedBody(
   body: AsyncIterable<Uint8Array>,
   limit: RequestLimit,
   isEnveloped: boolean,
+  pending: PendingRequestBytes | undefined,
 ): AsyncGenerator<Uint8Array> {
   const { maxBytes } = limit;
   const chunks = body[Symbol.asyncIterator]();
-  const refuse = (bytes: number): never => {
-    drain(chunks);
-    throw requestTooLarge(bytes, limit);
+  const refuse = (error: ConnectError): never => {
+    // Stops the body (Node resets an HTTP/2 stream, so its sender stops): what is left is never read.
+    chunks.return?.().catch(() => undefined);
+    throw error;
   };
   let read = 0;
+  let held = 0;
   let header: Uint8Array | undefined = isEnveloped ? new Uint8Array(0) : undefined;
-  for (let next = await chunks.next(); next.done !== true; next = await chunks.next()) {
-    const chunk = next.value;
-    read += chunk.byteLength;
-    if (header !== undefined) {
-      const joined = new Uint8Array(header.byteLength + chunk.byteLength);
-      joined.set(header);
-      joined.set(chunk, header.byteLength);
-      header = joined.byteLength < envelopeHeaderBytes ? joined : undefined;
-      if (header === undefined) {
-        const declared = new DataView(joined.buffer, joined.byteOffset).getUint32(1);
-        if (declared > maxBytes) refuse(declared);
+  try {
+    for (let next = await chunks.next(); next.done !== true; next = await chunks.next()) {
+      const chunk = next.value;
+      read += chunk.byteLength;
+      if (header !== undefined) {
+        const joined = new Uint8Array(header.byteLength + chunk.byteLength);
+        joined.set(header);
+        joined.set(chunk, header.byteLength);
+        header = joined.byteLength < envelopeHeaderBytes ? joined : undefined;
+        if (header === undefined) {
+          const declared = new DataView(joined.buffer, joined.byteOffset).getUint32(1);
+          if (declared > maxBytes) refuse(requestTooLarge(declared, limit));
+        }
       }
+      // Enveloped bodies hold one message (every RPC here takes one request) and its header.
+      const payload = isEnveloped ? read - envelopeHeaderBytes : read;
+      if (payload > maxBytes) refuse(requestTooLarge(payload, limit));
+      if (pending !== undefined) {
+        if (!pending.take(chunk.byteLength)) refuse(pending.refusal());
+        held += chunk.byteLength;
+      }
+      yield chunk;
     }
-    // Enveloped bodies hold one message (every RPC here takes one request) and its header.
-    const payload = isEnveloped ? read - envelopeHeaderBytes : read;
-    if (payload > maxBytes) refuse(payload);
-    yield chunk;
+  } finally {
+    pending?.release(held);
   }
 }
 
@@ -92,7 +88,11 @@ async function* checkedBody(
  * first: a Content-Length or an envelope length over the limit is refused before the body is read; bytes past
  * the limit are never buffered.
  */
-export function limitRequestSize(request: UniversalServerRequest, limit: RequestLimit): UniversalServerRequest {
+export function limitRequestSize(
+  request: UniversalServerRequest,
+  limit: RequestLimit,
+  pending?: PendingRequestBytes,
+): UniversalServerRequest {
   const { maxBytes } = limit;
   const body = request.body;
   if (typeof body !== "object" || body === null || !(Symbol.asyncIterator in body)) return request;
@@ -106,5 +106,5 @@ export function limitRequestSize(request: UniversalServerRequest, limit: Request
       body: { [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(requestTooLarge(length, limit)) }) },
     };
   }
-  return { ...request, body: checkedBody(body as AsyncIterable<Uint8Array>, limit, isEnveloped) };
+  return { ...request, body: checkedBody(body as AsyncIterable<Uint8Array>, limit, isEnveloped, pending) };
 }
