@@ -15,6 +15,7 @@ import { healthRequestLimit, registerHealthService } from "./server/health-servi
 import { errorInterceptor } from "./server/error-interceptor.js";
 import { requestIdInterceptor } from "./server/request-id-interceptor.js";
 import { registerLLMService } from "./server/llm-service-handlers.js";
+import { countedRequestFields } from "./server/request-limits.js";
 import { LLMService } from "../gen/llm/v1/llm_service_pb.js";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "../gen/grpc/health/v1/health_pb.js";
 import { PriceTable } from "./usage/price-table.js";
@@ -158,6 +159,7 @@ export async function startGateway(
     port: config.server.port,
     maxRequestBytes: config.server.maxRequestBytes,
     serviceRequestLimits: { [Health.typeName]: healthRequestLimit },
+    countedFields: countedRequestFields,
     shutdownGraceMs: config.server.shutdownGraceMs,
     limits: config.server,
     ...(config.server.tls === undefined

@@ -6,6 +6,7 @@ import tls from "node:tls";
 import { Code, ConnectError, type ConnectRouter, type ContextValues, type Interceptor } from "@connectrpc/connect";
 import { InFlightLimit } from "./in-flight-limit.js";
 import { nodeAdapter, type UnseenCall } from "./node-adapter.js";
+import type { CountedField } from "./field-count.js";
 import { PendingRequestBytes } from "./pending-request-bytes.js";
 import type { RequestLimit } from "./request-size-limit.js";
 
@@ -38,6 +39,8 @@ export interface GatewayServerOptions {
   maxRequestBytes: number;
   /** Smaller request limits for services whose requests are small by nature, by service type name. */
   serviceRequestLimits?: Readonly<Record<string, RequestLimit>>;
+  /** Repeated fields bounded in count, by request path, counted before decoding (binary requests). */
+  countedFields?: Readonly<Record<string, readonly CountedField[]>>;
   /** How long close() lets in-flight calls finish before it ends them with UNAVAILABLE. */
   shutdownGraceMs: number;
   limits: ServerLimits;
@@ -91,6 +94,7 @@ export class GatewayServer {
       routes: options.routes,
       maxRequestBytes: options.maxRequestBytes,
       serviceRequestLimits: options.serviceRequestLimits ?? {},
+      countedFields: options.countedFields ?? {},
       pendingRequestBytes: new PendingRequestBytes(limits.maxPendingRequestBytes),
       interceptors: [this.#calls.interceptor, ...(options.interceptors ?? [])],
       shutdownSignal: this.#shutdown.signal,

@@ -16,6 +16,7 @@ import {
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
 import { respecGrpcMessages } from "./grpc-message-encoding.js";
+import type { CountedField } from "./field-count.js";
 import type { PendingRequestBytes } from "./pending-request-bytes.js";
 import { limitRequestSize, type RequestLimit } from "./request-size-limit.js";
 import { wireStatus } from "./wire-status.js";
@@ -39,6 +40,11 @@ export interface NodeAdapterOptions extends ConnectRouterOptions {
    * refused from the declared size, before any byte of a large message is buffered or decoded.
    */
   serviceRequestLimits?: Readonly<Record<string, RequestLimit>>;
+  /**
+   * Repeated fields bounded in count, by request path (`/llm.v1.LLMService/Chat`): counted in binary messages as
+   * they arrive, so that an absurd count is refused before connect-es spends seconds decoding it.
+   */
+  countedFields?: Readonly<Record<string, readonly CountedField[]>>;
   /** The budget of bytes of request messages still arriving, over every request (`server.maxPendingRequestBytes`). */
   pendingRequestBytes?: PendingRequestBytes;
   /** Whether interceptors recorded the call (set in its context values); calls they did not go to `onUnseen`. */
@@ -69,7 +75,8 @@ export function nodeAdapter(options: NodeAdapterOptions): (request: NodeRequest,
   const defaultLimit: RequestLimit = { maxBytes: options.maxRequestBytes, name: "server.maxRequestBytes" };
   for (const handler of router.handlers) {
     const limit = options.serviceRequestLimits?.[handler.service.typeName] ?? defaultLimit;
-    paths.set(handler.requestPath, { handler, limit });
+    const counted = options.countedFields?.[handler.requestPath];
+    paths.set(handler.requestPath, { handler, limit: counted === undefined ? limit : { ...limit, counted } });
   }
   return (request, response) => {
     respecGrpcMessages(response);

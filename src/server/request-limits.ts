@@ -1,3 +1,6 @@
+import { LLMService } from "../../gen/llm/v1/llm_service_pb.js";
+import type { CountedField } from "./field-count.js";
+
 /**
  * Sizes and counts a request may have, checked before anything is tokenized, limited or sent: each bound is
  * far above what a provider accepts or a real caller sends, and low enough that one request cannot make the
@@ -29,3 +32,17 @@ export const requestLimits = {
   /** Characters of the client id header (pipeline.rateLimiting.clientHeader): it reaches logs and spans. */
   clientIdChars: 256,
 } as const;
+
+const messagesField: CountedField = { number: 2, name: "messages", noun: "messages", limit: requestLimits.messages };
+const inputsField: CountedField = { number: 2, name: "inputs", noun: "inputs", limit: requestLimits.embeddingInputs };
+
+/**
+ * The repeated fields counted before decoding, by request path: `messages` of ChatRequest and `inputs` of
+ * EmbedRequest (field 2 of each, proto/llm/v1/llm_service.proto), with the same limits and messages as the
+ * checks after decoding (src/server/request-validation.ts), which JSON requests go through.
+ */
+export const countedRequestFields: Readonly<Record<string, readonly CountedField[]>> = {
+  [`/${LLMService.typeName}/${LLMService.method.chat.name}`]: [messagesField],
+  [`/${LLMService.typeName}/${LLMService.method.streamChat.name}`]: [messagesField],
+  [`/${LLMService.typeName}/${LLMService.method.embed.name}`]: [inputsField],
+};

@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { UniversalServerRequest } from "@connectrpc/connect/protocol";
 import { ErrorDetailSchema } from "../../gen/llm/v1/llm_service_pb.js";
+import { type CountedField, FieldCounter } from "./field-count.js";
 import type { PendingRequestBytes } from "./pending-request-bytes.js";
 
 /** Bytes before an enveloped message (gRPC, gRPC-Web, Connect streaming): one flag byte, a 4-byte length. */
@@ -14,6 +15,8 @@ export interface RequestLimit {
   name: string;
   /** Why the limit is what it is, when that is not a setting. */
   reason?: string;
+  /** Repeated fields bounded in count, counted in binary messages before they are decoded. */
+  counted?: readonly CountedField[];
 }
 
 /** The error a request over its limit gets: it can never succeed, so INVALID_ARGUMENT. */
@@ -31,6 +34,13 @@ function enveloped(contentType: string | null): boolean {
   return contentType !== null && /^application\/(grpc|grpc-web|connect\+)/i.test(contentType);
 }
 
+/** Binary protobuf: gRPC and gRPC-Web without a `+json` suffix, Connect's `proto`. */
+function binary(contentType: string | null): boolean {
+  return (
+    contentType !== null && /^application\/((grpc|grpc-web)(\+proto)?|proto|connect\+proto)\s*(;|$)/i.test(contentType)
+  );
+}
+
 /**
  * The body, refused once it is over the limit, or once the bytes of every request still arriving would pass
  * `pending`'s budget (what this one held is given back when it ends, however it ends). Iterated by hand: a
@@ -42,6 +52,7 @@ async function* checkedBody(
   limit: RequestLimit,
   isEnveloped: boolean,
   pending: PendingRequestBytes | undefined,
+  counter: FieldCounter | undefined,
 ): AsyncGenerator<Uint8Array> {
   const { maxBytes } = limit;
   const chunks = body[Symbol.asyncIterator]();
@@ -52,6 +63,8 @@ async function* checkedBody(
   };
   let read = 0;
   let held = 0;
+  /** Where the (one) message ends in the body: known from an envelope's header, the body's end otherwise. */
+  let messageEnd = Number.POSITIVE_INFINITY;
   let header: Uint8Array | undefined = isEnveloped ? new Uint8Array(0) : undefined;
   try {
     for (let next = await chunks.next(); next.done !== true; next = await chunks.next()) {
@@ -65,6 +78,22 @@ async function* checkedBody(
         if (header === undefined) {
           const declared = new DataView(joined.buffer, joined.byteOffset).getUint32(1);
           if (declared > maxBytes) refuse(requestTooLarge(declared, limit));
+          messageEnd = envelopeHeaderBytes + declared;
+          // A compressed message cannot be counted before it is decompressed: decoding bounds it.
+          if (((joined[0] ?? 0) & 1) === 1) counter = undefined;
+        }
+      }
+      if (counter !== undefined) {
+        // The message's own bytes in this chunk: after the envelope header, up to its declared end.
+        const start = Math.max(0, (isEnveloped ? envelopeHeaderBytes : 0) - (read - chunk.byteLength));
+        const end = Math.min(chunk.byteLength, messageEnd - (read - chunk.byteLength));
+        if (!isEnveloped || messageEnd !== Number.POSITIVE_INFINITY) {
+          if (end > start) counter.feed(chunk.subarray(start, end));
+          if (read >= messageEnd) {
+            const violation = counter.violation();
+            if (violation !== undefined) refuse(violation);
+            counter = undefined;
+          }
         }
       }
       // Enveloped bodies hold one message (every RPC here takes one request) and its header.
@@ -76,6 +105,8 @@ async function* checkedBody(
       }
       yield chunk;
     }
+    const violation = counter?.violation();
+    if (violation !== undefined) throw violation;
   } finally {
     pending?.release(held);
   }
@@ -106,5 +137,14 @@ export function limitRequestSize(
       body: { [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(requestTooLarge(length, limit)) }) },
     };
   }
-  return { ...request, body: checkedBody(body as AsyncIterable<Uint8Array>, limit, isEnveloped, pending) };
+  const contentType = request.header.get("content-type");
+  const encoding = request.header.get("content-encoding");
+  const counter =
+    limit.counted !== undefined && binary(contentType) && (encoding === null || encoding === "identity")
+      ? new FieldCounter(limit.counted)
+      : undefined;
+  return {
+    ...request,
+    body: checkedBody(body as AsyncIterable<Uint8Array>, limit, isEnveloped, pending, counter),
+  };
 }

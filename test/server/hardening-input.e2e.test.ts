@@ -172,11 +172,13 @@ describe("oversized requests are INVALID_ARGUMENT naming the field, before any p
       stream.end(frame);
     });
     const elapsedMs = performance.now() - started;
-    // The bound is checked after protobuf decoding, which is most of this time (connect-es decodes before any
-    // of the gateway's code runs): measured, not asserted.
+    // The messages are counted as the bytes arrive, before connect-es decodes anything (src/server/field-count.ts):
+    // 150-190 ms here, sending included, where decoding first took 1.5-2.9 s. The bound only catches a return
+    // to decoding first; the time itself is measured, not asserted.
     console.log(`1,000,000 empty messages refused in ${elapsedMs.toFixed(0)} ms`);
+    expect(elapsedMs).toBeLessThan(1_000);
     expect(trailers["grpc-status"]).toBe(String(Code.InvalidArgument));
-    expect(decodeURIComponent(String(trailers["grpc-message"]))).toContain("messages: 1000000 messages");
+    expect(decodeURIComponent(String(trailers["grpc-message"]))).toBe("messages: 1000000 messages, the limit is 2048");
     expect(emulator.records.length).toBe(before);
   });
 });
