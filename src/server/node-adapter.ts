@@ -19,6 +19,7 @@ import { respecGrpcMessages } from "./grpc-message-encoding.js";
 import type { CountedField } from "./field-count.js";
 import type { PendingRequestBytes } from "./pending-request-bytes.js";
 import { limitRequestSize, type RequestLimit } from "./request-size-limit.js";
+import { reclassifyUndecodable } from "./undecodable-request.js";
 import { wireStatus } from "./wire-status.js";
 
 /** A call no interceptor saw to its end, as the adapter observed it on the wire. */
@@ -104,6 +105,7 @@ export function nodeAdapter(options: NodeAdapterOptions): (request: NodeRequest,
       contextValues,
     );
     void handler(limitRequestSize(universal, limit, options.pendingRequestBytes))
+      .then(reclassifyUndecodable)
       .then((answer) => {
         // An HTTP/1.1 request refused before its body was read whole (too large) leaves the rest of that body
         // on the connection: close it after the answer instead of reading what follows as a new request.

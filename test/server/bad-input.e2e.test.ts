@@ -114,21 +114,54 @@ describe("bad input gets a clear error and the server keeps serving", () => {
     expect(body.message).toMatch(/larger than server.maxRequestBytes \(65536 bytes\)$/);
   });
 
-  // A request that does not decode is INTERNAL, as grpc-go and grpc-java answer an unparsable request message
-  // (and as connect-es does); the message says what was wrong with it.
-  it("rejects invalid UTF-8 in a string field", async () => {
+  // A request that does not decode is the caller's error: INVALID_ARGUMENT saying what was wrong (connect-es
+  // answers INTERNAL before any of the gateway's code runs; src/server/undecodable-request.ts rewrites it).
+  it("rejects invalid UTF-8 in a string field with INVALID_ARGUMENT", async () => {
     // ChatRequest{model: <0xff 0xfe>}: field 1, wire type 2, length 2.
     const result = await rawGrpcCall(h.gateway.url, "/llm.v1.LLMService/Chat", Buffer.from([0x0a, 0x02, 0xff, 0xfe]));
-    expect(result.status).toBe(String(Code.Internal));
+    expect(result.status).toBe(String(Code.InvalidArgument));
     expect(decodeURIComponent(result.message ?? "")).toMatch(
-      /^parse binary: .*(UTF-8|utf-8|encoded data was not valid)/,
+      /^the request's message does not decode: .*(UTF-8|utf-8|encoded data was not valid)/,
     );
   });
 
-  it("rejects a body that is not a protobuf message", async () => {
-    const result = await rawGrpcCall(h.gateway.url, "/llm.v1.LLMService/Chat", Buffer.from([0x0a, 0x7f, 0x01]));
-    expect(result.status).toBe(String(Code.Internal));
-    expect(decodeURIComponent(result.message ?? "")).toMatch(/^parse binary: /);
+  it("rejects a body that is not a protobuf message with INVALID_ARGUMENT, in every binary protocol", async () => {
+    const bad = Buffer.from([0x0a, 0x7f, 0x01]);
+    const grpc = await rawGrpcCall(h.gateway.url, "/llm.v1.LLMService/StreamChat", bad);
+    expect(grpc.status).toBe(String(Code.InvalidArgument));
+    expect(decodeURIComponent(grpc.message ?? "")).toMatch(/^the request's message does not decode: /);
+    const enveloped = Buffer.concat([Buffer.from([0, 0, 0, 0, bad.length]), bad]);
+    // Connect unary (application/proto): a JSON error body with HTTP 400.
+    const unary = await fetch(`${h.gateway.url}/llm.v1.LLMService/Chat`, {
+      method: "POST",
+      headers: { "content-type": "application/proto" },
+      body: bad,
+    });
+    expect(unary.status).toBe(400);
+    expect(await unary.json()).toMatchObject({
+      code: "invalid_argument",
+      message: expect.stringMatching(/^the request's message does not decode: /),
+    });
+    // Connect streaming (application/connect+proto): the end-stream message.
+    const stream = await fetch(`${h.gateway.url}/llm.v1.LLMService/StreamChat`, {
+      method: "POST",
+      headers: { "content-type": "application/connect+proto" },
+      body: enveloped,
+    });
+    const end = Buffer.from(await stream.arrayBuffer());
+    expect(end[0]).toBe(2);
+    expect(JSON.parse(end.subarray(5).toString("utf8"))).toMatchObject({
+      error: { code: "invalid_argument", message: expect.stringMatching(/^the request's message does not decode: /) },
+    });
+    // gRPC-Web: the trailer frame.
+    const web = await fetch(`${h.gateway.url}/llm.v1.LLMService/Chat`, {
+      method: "POST",
+      headers: { "content-type": "application/grpc-web+proto", "x-grpc-web": "1" },
+      body: enveloped,
+    });
+    const trailer = Buffer.from(await web.arrayBuffer());
+    expect(trailer[0]).toBe(0x80);
+    expect(trailer.subarray(5).toString("utf8")).toMatch(/grpc-status: ?3\r\n/);
   });
 
   it("rejects invalid UTF-8 in a Connect JSON body with INVALID_ARGUMENT", async () => {

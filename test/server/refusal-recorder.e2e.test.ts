@@ -119,7 +119,7 @@ describe("refused requests are logged and counted", () => {
     });
     expect(connect.status).toBe(400);
     const grpc = await rawGrpcCall(url, "/llm.v1.LLMService/Chat", Buffer.from([0x0a, 0x7f, 0x01]));
-    expect(grpc.status).toBe(String(Code.Internal));
+    expect(grpc.status).toBe(String(Code.InvalidArgument));
 
     const embedLines = await eventually("three Embed refusals", () => {
       const found = requestLines("llm.v1.LLMService/Embed", "INVALID_ARGUMENT");
@@ -133,7 +133,7 @@ describe("refused requests are logged and counted", () => {
       "the undecodable Connect body",
       () => requestLines("llm.v1.LLMService/Chat", "INVALID_ARGUMENT")[1],
     );
-    await eventually("the undecodable gRPC body", () => requestLines("llm.v1.LLMService/Chat", "INTERNAL")[0]);
+    await eventually("the undecodable gRPC body", () => requestLines("llm.v1.LLMService/Chat", "INVALID_ARGUMENT")[2]);
     const scrape = await Scrape.of(t.prometheusUrl());
     expect(
       scrape.value("llm_gateway_requests_total", {
