@@ -68,6 +68,12 @@ const targetSchema = z.strictObject({
   model: z.string().min(1),
   /** Share of traffic under the weighted strategy. */
   weight: positiveInt.default(1),
+  /**
+   * The most output tokens the model returns per request (its output limit, e.g. 16384 for gpt-4o): a request's
+   * `max_tokens` reserves at most this much of the target's tokens-per-minute window. Unset: no cap but the
+   * window itself.
+   */
+  maxOutputTokens: positiveInt.optional(),
 });
 
 const modelSchema = z.strictObject({

@@ -110,8 +110,9 @@ export function composePipeline(
     model: string,
     weight: number,
     retry: RetryConfig,
+    maxOutputTokens: number | undefined,
   ): RouteMember => {
-    const key = `${providerConfig.name}\u0000${model}\u0000${JSON.stringify(retry)}`;
+    const key = `${providerConfig.name}\u0000${model}\u0000${JSON.stringify(retry)}\u0000${String(maxOutputTokens)}`;
     const existing = members.get(key);
     if (existing) return { ...existing, weight };
     const runtime = runtimes.get(providerConfig.name);
@@ -129,7 +130,12 @@ export function composePipeline(
       runtime.targets.push(target);
     }
     const attempt = withAttemptRecording(withTimeouts(adapterOf(providerConfig.name), providerConfig.timeouts));
-    const limited = withRateLimit(withCircuitBreaker(attempt, target.breaker), runtime.limiter, estimator);
+    const limited = withRateLimit(
+      withCircuitBreaker(attempt, target.breaker),
+      runtime.limiter,
+      estimator,
+      maxOutputTokens === undefined ? {} : { maxOutputTokens },
+    );
     const provider = withRetry(limited, retry, new RetryBudget(retry.budget));
     const member: RouteMember = {
       provider,
@@ -148,7 +154,7 @@ export function composePipeline(
     const routeMembers = model.targets.map((t) => {
       const providerConfig = providerConfigs.get(t.provider);
       if (!providerConfig) throw new Error(`model ${model.name}: unknown provider ${t.provider}`);
-      return memberFor(providerConfig, t.model, t.weight, retry);
+      return memberFor(providerConfig, t.model, t.weight, retry, t.maxOutputTokens);
     });
     const route = new RouteProvider({ name: model.name, members: routeMembers, routing: model.routing });
     const perClient = {
@@ -157,7 +163,11 @@ export function composePipeline(
     };
     return {
       name: model.name,
-      provider: withRateLimit(route, perClient, estimator, { estimateAs: routeMembers[0]?.model ?? model.name }),
+      provider: withRateLimit(route, perClient, estimator, {
+        estimateAs: routeMembers[0]?.model ?? model.name,
+        // The client's window is charged at most what the most generous target could return.
+        ...routeOutputCap(model.targets.map((t) => t.maxOutputTokens)),
+      }),
       targets: routeMembers.map((m) => ({ provider: m.provider.name, providerType: m.provider.type, model: m.model })),
     };
   });
@@ -178,4 +188,10 @@ export function composePipeline(
       await store.close();
     },
   };
+}
+
+/** The largest output limit of a route's targets, when every target has one (otherwise no cap). */
+function routeOutputCap(caps: readonly (number | undefined)[]): { maxOutputTokens?: number } {
+  const known = caps.filter((cap): cap is number => cap !== undefined);
+  return known.length === caps.length && known.length > 0 ? { maxOutputTokens: Math.max(...known) } : {};
 }

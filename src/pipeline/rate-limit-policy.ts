@@ -24,6 +24,11 @@ export interface RateLimitPolicyOptions {
    * name is not a provider model: the route-level client limit estimates with its first target's model).
    */
   estimateAs?: string;
+  /**
+   * The target's output limit per request (`maxOutputTokens`): a caller's `max_tokens` above it reserves only
+   * this much, since the model cannot return more.
+   */
+  maxOutputTokens?: number;
 }
 
 /**
@@ -40,7 +45,12 @@ export function withRateLimit(
   estimator: TokenEstimator,
   options: RateLimitPolicyOptions = {},
 ): Provider {
-  const estimate = (call: PolicyCall): Promise<TokenEstimate> => {
+  const estimate = async (call: PolicyCall): Promise<TokenEstimate> => {
+    const estimated = await estimateUncapped(call);
+    const cap = options.maxOutputTokens;
+    return cap === undefined || estimated.outputTokens <= cap ? estimated : { ...estimated, outputTokens: cap };
+  };
+  const estimateUncapped = (call: PolicyCall): Promise<TokenEstimate> => {
     const model = options.estimateAs ?? call.request.model;
     switch (call.operation) {
       case "chat":
