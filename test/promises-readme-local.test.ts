@@ -1,12 +1,12 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type Emulator } from "../src/emulator/emulator.js";
 import { start } from "./support/cli-process.js";
+import { freePort } from "./support/free-port.js";
 
 /**
  * The README followed word by word: its local configuration, run by the built CLI against the emulator, and
@@ -38,14 +38,6 @@ const bufCurl = only(
   blocks("sh").filter((b) => b.startsWith("npx buf curl")),
   "with buf curl",
 );
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return typeof address === "object" && address !== null ? address.port : 0;
-}
 
 /** Runs a README shell block with bash from the repository root; resolves with its stdout. */
 async function bash(script: string): Promise<string> {

@@ -1,11 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rateLimitingSchema } from "../../src/config/pipeline-schema.js";
 import { ProviderError } from "../../src/providers/provider-error.js";
 import { createRateLimitStore, type RateLimitStore } from "../../src/pipeline/rate-limit-store.js";
 import { RateLimiter } from "../../src/pipeline/rate-limiter.js";
+import { freePort } from "../support/free-port.js";
 
 const redisBinary = spawnSync("redis-server", ["--version"]).status === 0;
 /** In CI (.ci/run installs redis-server) a missing binary is a broken set-up, not a reason to skip. */
@@ -19,18 +19,6 @@ describe.runIf(!redisBinary && inCi)("the Redis suite in CI", () => {
     expect(redisBinary, "redis-server is missing: the Redis rate-limit tests cannot run").toBe(true);
   });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function ready(client: Redis): Promise<void> {
   if (client.status === "ready") return;

@@ -2,26 +2,14 @@
 // docs/testing.md, "Mutation testing"): the Redis store's connection, its close, and its behaviour while Redis
 // is gone. Each test starts its own redis-server; stores are built inside the tests.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { Redis } from "ioredis";
 import { describe, expect, it, vi } from "vitest";
 import { rateLimitingSchema } from "../../src/config/pipeline-schema.js";
 import { createRateLimitStore } from "../../src/pipeline/rate-limit-store.js";
+import { freePort } from "../support/free-port.js";
 
 const redisBinary = spawnSync("redis-server", ["--version"]).status === 0;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A redis-server on a free port, and a client of its own to look at it (both ended by `stop`). */
 async function startRedis(): Promise<{ url: string; admin: Redis; process: ChildProcess; stop(): void }> {

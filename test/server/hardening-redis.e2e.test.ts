@@ -1,11 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type Emulator } from "../../src/emulator/emulator.js";
 import { start } from "../support/cli-process.js";
+import { freePort } from "../support/free-port.js";
 
 /**
  * Issue 10, shared store failures, attacked end to end: a real `llm-gateway serve` keeps its rate limits in a
@@ -17,14 +17,6 @@ import { start } from "../support/cli-process.js";
 
 const redisBinary = spawnSync("redis-server", ["--version"]).status === 0;
 const providerKey = "sk-hardening-redis";
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return typeof address === "object" && address !== null ? address.port : 0;
-}
 
 function p99(samples: readonly number[]): number {
   const sorted = [...samples].sort((a, b) => a - b);
