@@ -11,7 +11,7 @@ export const rateLimitSchema = z.strictObject({
 
 /**
  * Time limits of one call to a provider. `connectMs` bounds the TCP/TLS connect, `firstTokenMs` the wait for
- * the first stream chunk (or the whole answer of a unary call), `idleMs` the gap between stream chunks,
+ * the first stream chunk (or the headers of a unary answer: the provider accepted it), `idleMs` the gap between stream chunks,
  * `totalMs` the whole call. A provider that passes one is abandoned (its request aborted) with a timeout.
  */
 export const timeoutsSchema = z.strictObject({

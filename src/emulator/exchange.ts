@@ -127,7 +127,13 @@ export class Exchange {
     headers["content-length"] = Buffer.byteLength(payload);
     this.mutable.status = status;
     this.res.writeHead(status, headers);
-    this.res.end(payload);
+    const delayMs = this.fault.bodyDelayMs ?? 0;
+    if (delayMs <= 0) {
+      this.res.end(payload);
+      return;
+    }
+    this.res.flushHeaders();
+    this.schedule(delayMs, () => this.res.end(payload));
   }
 
   /** Sends the API's real error answer for `problem` (an injected status with the fault's `errorMessage`, if any). */

@@ -21,6 +21,8 @@ export interface Fault {
   latencyMs?: number;
   /** Streams: delay between the headers and the first content chunk. */
   ttftMs?: number;
+  /** JSON answers: delay between the headers (sent at once) and the body, as a provider still generating does. */
+  bodyDelayMs?: number;
   /** Streams: delay between chunks. */
   chunkDelayMs?: number;
   /** Streams: destroy the socket after this many content chunks, without a proper end. */
@@ -59,6 +61,7 @@ const numericKeys: ReadonlyMap<string, NumericFaultField> = new Map([
   ["retry-after-ms", "retryAfterMs"],
   ["latency", "latencyMs"],
   ["ttft", "ttftMs"],
+  ["body-delay", "bodyDelayMs"],
   ["chunk-delay", "chunkDelayMs"],
   ["drop-after", "dropAfterChunks"],
   ["error-after", "errorAfterChunks"],

@@ -7,8 +7,9 @@ import { providerPolicy } from "./provider-policy.js";
 type Limit = "firstTokenMs" | "idleMs" | "totalMs";
 
 /**
- * Wraps a provider (one target) in its time limits: `firstTokenMs` for the whole answer of a unary call or
- * the first part of a stream, `idleMs` for each wait between stream parts, `totalMs` for the whole call,
+ * Wraps a provider (one target) in its time limits: `firstTokenMs` until a unary answer's headers arrive (the
+ * provider accepted the call; a later timeout is not retried, since it bills the abandoned call) or until the
+ * first part of a stream, `idleMs` for each wait between stream parts, `totalMs` for the whole call,
  * stream included. When one passes, the upstream call is aborted (the inner provider gets a signal of its own,
  * chained to the caller's) and the call fails with a retryable `timeout` naming the limit and the provider, so
  * that a hung provider is abandoned and the route can try the next target. Waits for the consumer of a stream
@@ -25,8 +26,11 @@ function timeLimits(provider: Provider, config: TimeoutsConfig): Provider {
     async unary(_call, signal, context, invoke) {
       const clock = new CallClock(provider.name, signal);
       clock.startTotal(config.totalMs);
+      // firstTokenMs ends when the answer's headers arrive (the provider accepted the call), reported by the
+      // adapter's fetch; without a context to carry the report, it bounds the whole answer.
+      const inner = context === undefined ? undefined : { ...context, onResponseHeaders: () => clock.accepted() };
       try {
-        return await clock.race(invoke(clock.signal, context), "firstTokenMs", config.firstTokenMs);
+        return await clock.race(invoke(clock.signal, inner), "firstTokenMs", config.firstTokenMs);
       } finally {
         clock.dispose();
       }
@@ -75,6 +79,10 @@ class CallClock {
     this.#rejectWait?.(this.#cancelled());
   };
   #totalTimer: NodeJS.Timeout | undefined;
+  /** The timer of the limit being waited for now (firstTokenMs or idleMs). */
+  #limitTimer: NodeJS.Timeout | undefined;
+  /** Whether the provider has accepted the call (its answer's headers arrived): a timeout then is not retried. */
+  #accepted = false;
   #expired: ProviderError | undefined;
   #rejectWait: ((error: ProviderError) => void) | undefined;
 
@@ -101,7 +109,7 @@ class CallClock {
       work.catch(() => undefined);
       throw settled;
     }
-    const timer = ms === undefined ? undefined : setTimeout(() => this.#expire(limit, ms), ms);
+    this.#limitTimer = ms === undefined ? undefined : setTimeout(() => this.#expire(limit, ms), ms);
     const expiry = new Promise<never>((_, reject) => {
       this.#rejectWait = reject;
     });
@@ -110,10 +118,21 @@ class CallClock {
     } catch (error) {
       throw this.#expired ?? error;
     } finally {
-      clearTimeout(timer);
+      clearTimeout(this.#limitTimer);
+      this.#limitTimer = undefined;
       this.#rejectWait = undefined;
       work.catch(() => undefined);
     }
+  }
+
+  /**
+   * The provider accepted a unary call (its answer's headers arrived): `firstTokenMs` is over, only `totalMs`
+   * still bounds the call, and a timeout now is not retried, since the provider bills the abandoned call.
+   */
+  accepted(): void {
+    this.#accepted = true;
+    clearTimeout(this.#limitTimer);
+    this.#limitTimer = undefined;
   }
 
   /** Aborts the upstream call (a stream ended early by its consumer or by an error). */
@@ -136,13 +155,14 @@ class CallClock {
     // The whole-call limit passing while the gateway was not waiting for the provider means a stream's reader
     // held it (a slow consumer): the caller's doing, not a sign of the provider's health, and not worth a retry.
     const callerCaused = limit === "totalMs" && this.#rejectWait === undefined;
+    const accepted = this.#accepted ? "; the provider had accepted it, so it is not retried" : "";
     const error = new ProviderError({
       kind: "timeout",
       provider: this.#provider,
       message: callerCaused
         ? `${this.#provider}: the stream was not read to its end within ${ms} ms (totalMs: ${limitMeaning.totalMs}); the call was abandoned`
-        : `${this.#provider}: timed out after ${ms} ms (${limit}: ${limitMeaning[limit]}); the call was abandoned`,
-      ...(callerCaused ? { callerCaused, retryable: false } : {}),
+        : `${this.#provider}: timed out after ${ms} ms (${limit}: ${limitMeaning[limit]}); the call was abandoned${accepted}`,
+      ...(callerCaused ? { callerCaused, retryable: false } : this.#accepted ? { retryable: false } : {}),
     });
     this.#expired = error;
     this.#rejectWait?.(error);
@@ -151,7 +171,7 @@ class CallClock {
 }
 
 const limitMeaning: Readonly<Record<Limit, string>> = {
-  firstTokenMs: "time to the first token or to a unary answer",
+  firstTokenMs: "time to the first token, or to a unary answer's headers",
   idleMs: "gap between stream parts",
   totalMs: "the whole call",
 };

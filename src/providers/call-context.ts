@@ -126,6 +126,11 @@ export interface CallContext {
   /** Bills the call's attempts and holds its budgets; absent for calls outside an RPC. */
   account?: AttemptAccount | undefined;
   trace: CallTrace;
+  /**
+   * Called once when the upstream answer's headers arrive: the provider has accepted the call (and will bill
+   * it). Set by the timeout policy for unary calls, whose `firstTokenMs` ends there.
+   */
+  onResponseHeaders?: (() => void) | undefined;
 }
 
 /** A context for calls made outside an RPC (health checks, tests): no deadline, no client. */

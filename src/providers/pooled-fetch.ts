@@ -2,6 +2,7 @@ import { pipeline, Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import zlib from "node:zlib";
 import type { Dispatcher } from "undici";
+import { responseHeadersArrived } from "./response-headers-watch.js";
 
 /** The `fetch` signature the OpenAI and Anthropic SDKs accept as their `fetch` option. */
 export type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -22,8 +23,11 @@ const nullBodyStatuses = new Set([101, 204, 205, 304]);
  * Anything else (a Request object, a streamed or form body) goes to the global fetch on the same pool.
  */
 export function pooledFetch(dispatcher: Dispatcher): Fetch {
-  const viaFetch: Fetch = (input, init) =>
-    fetch(input, { ...init, dispatcher: dispatcher as unknown as RequestInit["dispatcher"] });
+  const viaFetch: Fetch = async (input, init) => {
+    const response = await fetch(input, { ...init, dispatcher: dispatcher as unknown as RequestInit["dispatcher"] });
+    responseHeadersArrived(init);
+    return response;
+  };
   return async (input, init) => {
     const body = init?.body;
     if (
@@ -41,6 +45,7 @@ export function pooledFetch(dispatcher: Dispatcher): Fetch {
       body: body ?? null,
       signal: init?.signal ?? null,
     });
+    responseHeadersArrived(init);
     const status = answer.statusCode;
     const headers = responseHeaders(answer.headers);
     if (nullBodyStatuses.has(status)) {

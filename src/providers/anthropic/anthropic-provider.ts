@@ -16,6 +16,8 @@ import { anthropicFinishReason } from "./anthropic-finish-reason.js";
 import { anthropicParams, type AnthropicParams } from "./anthropic-params.js";
 import { anthropicStream } from "./anthropic-stream.js";
 import { anthropicUsage } from "./anthropic-usage.js";
+import type { CallContext } from "../call-context.js";
+import { responseHeadersWatch } from "../response-headers-watch.js";
 
 /** What an AnthropicProvider needs besides its SDK client. */
 export interface AnthropicProviderOptions {
@@ -43,10 +45,12 @@ export class AnthropicProvider implements Provider {
     this.#defaultMaxTokens = options.defaultMaxTokens;
   }
 
-  async chat(request: ChatRequest, signal: AbortSignal): Promise<GenerationResult> {
+  async chat(request: ChatRequest, signal: AbortSignal, context?: CallContext): Promise<GenerationResult> {
     const params = anthropicParams(request, this.#defaultMaxTokens, this.name);
     try {
-      const { data, request_id, response } = await this.#client.messages.create(params, { signal }).withResponse();
+      const { data, request_id, response } = await this.#client.messages
+        .create(params, { signal, ...responseHeadersWatch(context) })
+        .withResponse();
       return toGenerationResult(data, request_id ?? undefined, upstreamRateLimit(response.headers));
     } catch (error) {
       throw anthropicError(error, this.name, signal);

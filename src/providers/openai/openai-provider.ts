@@ -18,6 +18,8 @@ import { openAIParams } from "./openai-params.js";
 import { openAIRequestId } from "./openai-request-id.js";
 import { openAIResults } from "./openai-results.js";
 import { openAIStream, type OpenAIStreamChunk } from "./openai-stream.js";
+import type { CallContext } from "../call-context.js";
+import { responseHeadersWatch } from "../response-headers-watch.js";
 
 /** What an OpenAI-family adapter is built from; the factories fill it per vendor. */
 export interface OpenAIProviderOptions {
@@ -52,11 +54,11 @@ export class OpenAIProvider implements Provider {
     this.#requireStreamUsage = options.requireStreamUsage;
   }
 
-  chat(request: ChatRequest, signal: AbortSignal): Promise<GenerationResult> {
+  chat(request: ChatRequest, signal: AbortSignal, context?: CallContext): Promise<GenerationResult> {
     return this.#unary(signal, async (callSignal) => {
       const body = openAIParams.chat(request, this.name);
       const { data, response } = await this.#client.chat.completions
-        .create(body, { signal: callSignal })
+        .create(body, { signal: callSignal, ...responseHeadersWatch(context) })
         .withResponse();
       return openAIResults.chat(data, openAIRequestId(response.headers), upstreamRateLimit(response.headers));
     });
@@ -72,10 +74,12 @@ export class OpenAIProvider implements Provider {
     });
   }
 
-  complete(request: CompletionRequest, signal: AbortSignal): Promise<GenerationResult> {
+  complete(request: CompletionRequest, signal: AbortSignal, context?: CallContext): Promise<GenerationResult> {
     return this.#unary(signal, async (callSignal) => {
       const body = openAIParams.completion(request);
-      const { data, response } = await this.#client.completions.create(body, { signal: callSignal }).withResponse();
+      const { data, response } = await this.#client.completions
+        .create(body, { signal: callSignal, ...responseHeadersWatch(context) })
+        .withResponse();
       return openAIResults.completion(data, openAIRequestId(response.headers), upstreamRateLimit(response.headers));
     });
   }
@@ -88,10 +92,12 @@ export class OpenAIProvider implements Provider {
     });
   }
 
-  embed(request: EmbedRequest, signal: AbortSignal): Promise<EmbedResult> {
+  embed(request: EmbedRequest, signal: AbortSignal, context?: CallContext): Promise<EmbedResult> {
     return this.#unary(signal, async (callSignal) => {
       const body = openAIParams.embedding(request);
-      const { data, response } = await this.#client.embeddings.create(body, { signal: callSignal }).withResponse();
+      const { data, response } = await this.#client.embeddings
+        .create(body, { signal: callSignal, ...responseHeadersWatch(context) })
+        .withResponse();
       const requestId = openAIRequestId(response.headers);
       return openAIResults.embedding(data, request.inputs.length, requestId, upstreamRateLimit(response.headers));
     });
