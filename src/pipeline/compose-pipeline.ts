@@ -7,6 +7,7 @@ import { withAttemptRecording } from "./attempt-recorder.js";
 import { CircuitBreaker, withCircuitBreaker, type CircuitState } from "./circuit-breaker.js";
 import { ClientRateLimiter } from "./client-rate-limiter.js";
 import { HealthChecker, type HealthListener, type HealthState } from "./health-checker.js";
+import { withOutputLimit } from "./output-limit-policy.js";
 import { withRateLimit } from "./rate-limit-policy.js";
 import { createRateLimitStore, type RateLimitStoreState } from "./rate-limit-store.js";
 import { RateLimiter } from "./rate-limiter.js";
@@ -157,17 +158,22 @@ export function composePipeline(
       return memberFor(providerConfig, t.model, t.weight, retry, t.maxOutputTokens);
     });
     const route = new RouteProvider({ name: model.name, members: routeMembers, routing: model.routing });
+    const outputCap = routeOutputCap(model.targets.map((t) => t.maxOutputTokens));
     const perClient = {
       acquire: (estimate: Parameters<ClientRateLimiter["acquire"]>[1], signal: AbortSignal, context?: CallContext) =>
         clients.acquire(context?.clientId ?? "", estimate, signal, context),
     };
     return {
       name: model.name,
-      provider: withRateLimit(route, perClient, estimator, {
-        estimateAs: routeMembers[0]?.model ?? model.name,
-        // The client's window is charged at most what the most generous target could return.
-        ...routeOutputCap(model.targets.map((t) => t.maxOutputTokens)),
-      }),
+      provider: withOutputLimit(
+        withRateLimit(route, perClient, estimator, {
+          estimateAs: routeMembers[0]?.model ?? model.name,
+          // The client's window is charged at most what the most generous target could return.
+          ...outputCap,
+        }),
+        model.name,
+        outputCap.maxOutputTokens,
+      ),
       targets: routeMembers.map((m) => ({ provider: m.provider.name, providerType: m.provider.type, model: m.model })),
     };
   });
