@@ -208,20 +208,31 @@ describe("prompts built to make the tokenizer slow", () => {
   }
 
   it("keeps a small chat fast while 16 whitespace-bomb prompts are counted", async () => {
+    for (let i = 0; i < 5; i++) await smallChatMs(); // warm-up: connections, the tokenizer
     const quiet: number[] = [];
-    for (let i = 0; i < 20; i++) quiet.push(await smallChatMs());
-    const bombs = Array.from({ length: 16 }, (_, i) =>
-      client.chat({ model: "gpt-4o", messages: [{ role: Role.USER, content: whitespaceBomb(i + 1) }] }),
-    );
+    for (let i = 0; i < 40; i++) quiet.push(await smallChatMs());
+    // 16 callers sending bombs back to back for as long as the small chats are measured.
+    let stop = false;
+    let bombs = 0;
+    const bombers = Array.from({ length: 16 }, async (_, i) => {
+      while (!stop) {
+        await client.chat({ model: "gpt-4o", messages: [{ role: Role.USER, content: whitespaceBomb(i + 1) }] });
+        bombs++;
+      }
+    });
     const loaded: number[] = [];
-    for (let i = 0; i < 20; i++) loaded.push(await smallChatMs());
-    const answered = await Promise.allSettled(bombs);
+    for (let i = 0; i < 40; i++) loaded.push(await smallChatMs());
+    stop = true;
+    const answered = await Promise.allSettled(bombers);
     const added = p99(loaded) - p99(quiet);
-    console.log(`small chat p99 ${p99(quiet).toFixed(1)} ms quiet, ${p99(loaded).toFixed(1)} ms beside 16 bombs`);
+    console.log(
+      `small chat p99 ${p99(quiet).toFixed(1)} ms quiet, ${p99(loaded).toFixed(1)} ms beside 16 callers of ` +
+        `whitespace bombs (${String(bombs)} bombs answered meanwhile): added ${added.toFixed(1)} ms`,
+    );
     expect(answered.every((r) => r.status === "fulfilled")).toBe(true);
-    // The issue's target is an added p99 under 50 ms (see docs/hardening.md for the measured figure); the test
-    // machine runs other test files at once, so the bound here is looser. Uncut, the bombs held the event loop
-    // for seconds.
-    expect(added).toBeLessThan(250);
+    expect(bombs).toBeGreaterThanOrEqual(16);
+    // The issue's target is an added p99 under 50 ms: not met (140-165 ms measured with this test alone on the
+    // machine, docs/hardening.md). The bound only catches bombs holding the event loop: uncut, for seconds.
+    expect(added).toBeLessThan(500);
   });
 });
