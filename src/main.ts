@@ -16,6 +16,7 @@ import { errorInterceptor } from "./server/error-interceptor.js";
 import { requestIdInterceptor } from "./server/request-id-interceptor.js";
 import { registerLLMService } from "./server/llm-service-handlers.js";
 import { countedRequestFields } from "./server/request-limits.js";
+import { useNativeUtf8Check } from "./server/text-encoding.js";
 import { LLMService } from "../gen/llm/v1/llm_service_pb.js";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "../gen/grpc/health/v1/health_pb.js";
 import { PriceTable } from "./usage/price-table.js";
@@ -75,6 +76,7 @@ export async function startGateway(
   logger?: Logger,
   env: TelemetryEnv = telemetryEnv(),
 ): Promise<RunningGateway> {
+  useNativeUtf8Check();
   const telemetry = await Telemetry.start({
     config: config.telemetry,
     env,
