@@ -1,4 +1,5 @@
 import type { TimeoutsConfig } from "../config/pipeline-schema.js";
+import { type CallContext, detachedContext } from "../providers/call-context.js";
 import type { Provider, StreamPart } from "../providers/provider.js";
 import { ProviderError } from "../providers/provider-error.js";
 import { providerPolicy } from "./provider-policy.js";
@@ -27,8 +28,8 @@ function timeLimits(provider: Provider, config: TimeoutsConfig): Provider {
       const clock = new CallClock(provider.name, signal);
       clock.startTotal(config.totalMs);
       // firstTokenMs ends when the answer's headers arrive (the provider accepted the call), reported by the
-      // adapter's fetch; without a context to carry the report, it bounds the whole answer.
-      const inner = context === undefined ? undefined : { ...context, onResponseHeaders: () => clock.accepted() };
+      // adapter's fetch through the context: calls outside an RPC (health checks) get a detached one for it.
+      const inner: CallContext = { ...(context ?? detachedContext()), onResponseHeaders: () => clock.accepted() };
       try {
         return await clock.race(invoke(clock.signal, inner), "firstTokenMs", config.firstTokenMs);
       } finally {
