@@ -156,3 +156,30 @@ describe("Reservation: settled", () => {
     expect(reservation.settled).toBe(true);
   });
 });
+
+describe("RateLimiter: which errors hold the target", () => {
+  const estimate: TokenEstimate = { promptTokens: 10, outputTokens: 10 };
+  const deadlineSoon = () => ({ deadline: Date.now() + 1_000, clientId: "", trace: new CallTrace() });
+
+  it("holds every request for a 429's retry delay", async () => {
+    const rl = limiterOf({ requestsPerMinute: 100 });
+    rl.observeError(
+      new ProviderError({ kind: "rate_limited", provider: "test", message: "429", retryAfterMs: 20_000 }),
+    );
+    expect(await outcomeOf(rl.acquire(estimate, new AbortController().signal, deadlineSoon()))).toBe("queue_full");
+  });
+
+  it("is not held by an error that is not a 429, whatever delay it carries, nor by a 429 without a delay", async () => {
+    const errors = [
+      new ProviderError({ kind: "unavailable", provider: "test", message: "503", retryAfterMs: 20_000 }),
+      new ProviderError({ kind: "overloaded", provider: "test", message: "529", retryAfterMs: 20_000 }),
+      new ProviderError({ kind: "rate_limited", provider: "test", message: "429", retryAfterMs: 0 }),
+      new ProviderError({ kind: "rate_limited", provider: "test", message: "429" }),
+    ];
+    for (const error of errors) {
+      const rl = limiterOf({ requestsPerMinute: 100 });
+      rl.observeError(error);
+      expect(await outcomeOf(rl.acquire(estimate, new AbortController().signal, deadlineSoon()))).toBe("admitted");
+    }
+  });
+});
