@@ -1,6 +1,6 @@
-import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
-import { ErrorDetailSchema } from "../../gen/llm/v1/llm_service_pb.js";
+import type { ConnectError } from "@connectrpc/connect";
+import { ProviderError } from "../providers/provider-error.js";
+import { toConnectError } from "./error-codes.js";
 
 /** A repeated field of a request message bounded in count, by its field number. */
 export interface CountedField {
@@ -63,12 +63,8 @@ export class FieldCounter {
     for (const field of this.#fields) {
       const count = this.#counts.get(field.number) ?? 0;
       if (count > field.limit) {
-        return new ConnectError(
-          `${field.name}: ${String(count)} ${field.noun}, the limit is ${String(field.limit)}`,
-          Code.InvalidArgument,
-          undefined,
-          [{ desc: ErrorDetailSchema, value: create(ErrorDetailSchema, { kind: "invalid_request" }) }],
-        );
+        const message = `${field.name}: ${String(count)} ${field.noun}, the limit is ${String(field.limit)}`;
+        return toConnectError(new ProviderError({ kind: "invalid_request", provider: "", message }));
       }
     }
     return undefined;

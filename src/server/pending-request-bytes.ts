@@ -1,6 +1,6 @@
-import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
-import { ErrorDetailSchema } from "../../gen/llm/v1/llm_service_pb.js";
+import type { ConnectError } from "@connectrpc/connect";
+import { ProviderError } from "../providers/provider-error.js";
+import { toConnectError } from "./error-codes.js";
 
 /**
  * The bytes of request messages still arriving, over every connection and stream (`server.maxPendingRequestBytes`).
@@ -36,12 +36,9 @@ export class PendingRequestBytes {
 
   /** The error of a request refused for the budget: the gateway is busy, so RESOURCE_EXHAUSTED, retryable. */
   refusal(): ConnectError {
-    return new ConnectError(
+    const message =
       `the gateway is holding its limit of ${String(this.#max)} bytes of requests still arriving ` +
-        "(server.maxPendingRequestBytes); retry shortly",
-      Code.ResourceExhausted,
-      undefined,
-      [{ desc: ErrorDetailSchema, value: create(ErrorDetailSchema, { kind: "queue_full", retryable: true }) }],
-    );
+      "(server.maxPendingRequestBytes); retry shortly";
+    return toConnectError(new ProviderError({ kind: "queue_full", provider: "", message, retryable: true }));
   }
 }

@@ -1,12 +1,10 @@
-import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
+import type { ConnectError } from "@connectrpc/connect";
 import type { UniversalServerRequest } from "@connectrpc/connect/protocol";
-import { ErrorDetailSchema } from "../../gen/llm/v1/llm_service_pb.js";
+import { ProviderError } from "../providers/provider-error.js";
+import { envelopeHeaderBytes } from "./envelope.js";
+import { toConnectError } from "./error-codes.js";
 import { type CountedField, FieldCounter } from "./field-count.js";
 import type { PendingRequestBytes } from "./pending-request-bytes.js";
-
-/** Bytes before an enveloped message (gRPC, gRPC-Web, Connect streaming): one flag byte, a 4-byte length. */
-const envelopeHeaderBytes = 5;
 
 /** The largest request message a method takes, and how an error names that limit. */
 export interface RequestLimit {
@@ -19,15 +17,12 @@ export interface RequestLimit {
   counted?: readonly CountedField[];
 }
 
-/** The error a request over its limit gets: it can never succeed, so INVALID_ARGUMENT. */
+/** The error a request over its limit gets: it can never succeed, so INVALID_ARGUMENT (kind invalid_request). */
 export function requestTooLarge(bytes: number, limit: RequestLimit): ConnectError {
-  return new ConnectError(
+  const message =
     `the request's message is ${String(bytes)} bytes, larger than ${limit.name} (${String(limit.maxBytes)} bytes)` +
-      (limit.reason === undefined ? "" : `: ${limit.reason}`),
-    Code.InvalidArgument,
-    undefined,
-    [{ desc: ErrorDetailSchema, value: create(ErrorDetailSchema, { kind: "invalid_request" }) }],
-  );
+    (limit.reason === undefined ? "" : `: ${limit.reason}`);
+  return toConnectError(new ProviderError({ kind: "invalid_request", provider: "", message }));
 }
 
 function enveloped(contentType: string | null): boolean {

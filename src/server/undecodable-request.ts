@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
+import { encodeEnvelope, type UniversalServerResponse } from "@connectrpc/connect/protocol";
 import {
   endStreamFlag,
   endStreamFromJson,
@@ -7,10 +7,10 @@ import {
   errorToJsonBytes,
 } from "@connectrpc/connect/protocol-connect";
 import { trailerFlag, trailerParse, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
+import { wholeEnvelope } from "./envelope.js";
 
 /** What connect-es prefixes a binary request's decoding error with (it answers them INTERNAL). */
 const parsePrefix = "parse binary: ";
-const envelopeHeaderBytes = 5;
 
 /** The caller's error a decoding failure becomes, with what was wrong; undefined for any other message. */
 function callerError(message: string | null | undefined): ConnectError | undefined {
@@ -37,32 +37,25 @@ function fixGrpcHeaders(headers: Headers | undefined): void {
   headers.set("grpc-message", encodeURIComponent(error.rawMessage));
 }
 
-function envelope(flags: number, data: Uint8Array): Uint8Array {
-  const bytes = new Uint8Array(envelopeHeaderBytes + data.byteLength);
-  bytes[0] = flags;
-  new DataView(bytes.buffer).setUint32(1, data.byteLength);
-  bytes.set(data, envelopeHeaderBytes);
-  return bytes;
-}
-
 /** A whole envelope chunk that ends a gRPC-Web or Connect stream, rewritten when it carries a decoding error. */
 function fixEndEnvelope(chunk: Uint8Array, grpcWeb: boolean): Uint8Array {
-  if (chunk.byteLength < envelopeHeaderBytes) return chunk;
-  const flags = chunk[0] ?? 0;
-  const length = new DataView(chunk.buffer, chunk.byteOffset).getUint32(1);
-  if (chunk.byteLength !== envelopeHeaderBytes + length) return chunk;
-  const data = chunk.subarray(envelopeHeaderBytes);
+  const whole = wholeEnvelope(chunk);
+  if (whole === undefined) return chunk;
+  const { flags, data } = whole;
   if (grpcWeb) {
     if ((flags & trailerFlag) !== trailerFlag) return chunk;
     const trailer = trailerParse(data);
     fixGrpcHeaders(trailer);
-    return envelope(flags, trailerSerialize(trailer));
+    return encodeEnvelope(flags, trailerSerialize(trailer));
   }
   if ((flags & endStreamFlag) !== endStreamFlag) return chunk;
   const end = endStreamFromJson(data);
   const error = end.error?.code === Code.Internal ? callerError(end.error.rawMessage) : undefined;
   if (error === undefined) return chunk;
-  return envelope(flags, new TextEncoder().encode(JSON.stringify(endStreamToJson(end.metadata, error, undefined))));
+  return encodeEnvelope(
+    flags,
+    new TextEncoder().encode(JSON.stringify(endStreamToJson(end.metadata, error, undefined))),
+  );
 }
 
 /**

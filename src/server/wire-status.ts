@@ -3,16 +3,7 @@ import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { endStreamFlag, endStreamFromJson, errorFromJsonBytes } from "@connectrpc/connect/protocol-connect";
 import { findTrailerError } from "@connectrpc/connect/protocol-grpc";
 import { trailerFlag, trailerParse } from "@connectrpc/connect/protocol-grpc-web";
-
-const envelopeHeaderBytes = 5;
-
-/** The last envelope's flags and payload, when `chunk` is one whole envelope (connect-es writes them whole). */
-function envelope(chunk: Uint8Array | undefined): { flags: number; data: Uint8Array } | undefined {
-  if (chunk === undefined || chunk.byteLength < envelopeHeaderBytes) return undefined;
-  const length = new DataView(chunk.buffer, chunk.byteOffset).getUint32(1);
-  if (chunk.byteLength !== envelopeHeaderBytes + length) return undefined;
-  return { flags: chunk[0] ?? 0, data: chunk.subarray(envelopeHeaderBytes) };
-}
+import { wholeEnvelope } from "./envelope.js";
 
 /**
  * The status a call ended with, read back from what was written for it, for each protocol: gRPC's trailers
@@ -26,7 +17,7 @@ export function wireStatus(
 ): ConnectError | undefined {
   const contentType = response.header?.get("content-type") ?? "";
   if (/^application\/grpc-web/i.test(contentType)) {
-    const last = envelope(lastChunk);
+    const last = wholeEnvelope(lastChunk);
     return last !== undefined && (last.flags & trailerFlag) === trailerFlag
       ? findTrailerError(trailerParse(last.data))
       : undefined;
@@ -35,7 +26,7 @@ export function wireStatus(
     return findTrailerError(response.trailer ?? new Headers()) ?? findTrailerError(response.header ?? new Headers());
   }
   if (/^application\/connect\+/i.test(contentType)) {
-    const last = envelope(lastChunk);
+    const last = wholeEnvelope(lastChunk);
     if (last === undefined || (last.flags & endStreamFlag) !== endStreamFlag) return undefined;
     return endStreamFromJson(last.data).error;
   }
