@@ -1,8 +1,8 @@
 import { KeyRegistry } from "../../src/auth/key-registry.js";
 import { KeyStore } from "../../src/auth/key-store.js";
 import { alertsSchema } from "../../src/config/cost-control-schema.js";
-import { SharedTokenEstimator } from "../../src/pipeline/shared-token-estimator.js";
-import { TokenEstimator } from "../../src/pipeline/token-estimator.js";
+import { SharedTokenEstimator } from "../../src/pipeline/rate-limit/tokens/shared-token-estimator.js";
+import { TokenEstimator } from "../../src/pipeline/rate-limit/tokens/token-estimator.js";
 import { AlertCenter } from "../../src/usage/alerts/alert-center.js";
 import { AlertOutbox } from "../../src/usage/alerts/alert-outbox.js";
 import { WebhookDispatcher } from "../../src/usage/alerts/webhook-dispatcher.js";

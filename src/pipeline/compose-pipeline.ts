@@ -3,23 +3,23 @@ import type { RetryConfig } from "../config/pipeline-schema.js";
 import type { ProviderType } from "../config/provider-type.js";
 import type { CallContext } from "../providers/call-context.js";
 import type { Provider } from "../providers/provider.js";
-import { withAttemptRecording } from "./attempt-recorder.js";
-import { CircuitBreaker, withCircuitBreaker, type CircuitState } from "./circuit-breaker.js";
-import { ClientRateLimiter } from "./client-rate-limiter.js";
-import { HealthChecker, type HealthListener, type HealthState } from "./health-checker.js";
-import { withOutputLimit } from "./output-limit-policy.js";
-import { withRateLimit } from "./rate-limit-policy.js";
-import { createRateLimitStore, type RateLimitStoreState } from "./rate-limit-store.js";
-import { RateLimiter } from "./rate-limiter.js";
-import { SharedTokenEstimator } from "./shared-token-estimator.js";
-import { TokenEstimator } from "./token-estimator.js";
-import { ModelRouter, type Route } from "./model-router.js";
-import { RetryBudget } from "./retry-budget.js";
-import { withRetry } from "./retry-policy.js";
-import type { RouteMember } from "./route-member.js";
-import { RouteProvider } from "./route-provider.js";
-import { TargetStats } from "./target-stats.js";
-import { withTimeouts } from "./timeout-policy.js";
+import { withAttemptRecording } from "./observe/attempt-recorder.js";
+import { CircuitBreaker, withCircuitBreaker, type CircuitState } from "./resilience/circuit-breaker.js";
+import { ClientRateLimiter } from "./rate-limit/client-rate-limiter.js";
+import { HealthChecker, type HealthListener, type HealthState } from "./routing/health-checker.js";
+import { withOutputLimit } from "./rate-limit/output-limit-policy.js";
+import { withRateLimit } from "./rate-limit/rate-limit-policy.js";
+import { createRateLimitStore, type RateLimitStoreState } from "./rate-limit/rate-limit-store.js";
+import { RateLimiter } from "./rate-limit/rate-limiter.js";
+import { SharedTokenEstimator } from "./rate-limit/tokens/shared-token-estimator.js";
+import { TokenEstimator } from "./rate-limit/tokens/token-estimator.js";
+import { ModelRouter, type Route } from "./routing/model-router.js";
+import { RetryBudget } from "./resilience/retry-budget.js";
+import { withRetry } from "./resilience/retry-policy.js";
+import type { RouteMember } from "./routing/route-member.js";
+import { RouteProvider } from "./routing/route-provider.js";
+import { TargetStats } from "./routing/target-stats.js";
+import { withTimeouts } from "./resilience/timeout-policy.js";
 
 /** The live state of one (provider, model) target, shared by every route that uses it. */
 export interface TargetRuntime {
@@ -56,11 +56,9 @@ export interface ComposedPipeline {
 }
 
 /**
- * The one place the pipeline is composed. Per model name: per-client rate limit → RouteProvider (balancing,
- * health, fallback over the targets); per target (provider × model): retry → provider rate limit (shared by
- * the provider's targets) → circuit breaker → attempt recording → timeouts → adapter. A target used by
- * several model names shares one breaker, stats and retry budget. One rate-limit store (memory or Redis)
- * serves every limiter.
+ * The one place the pipeline is composed, in the order docs/architecture.md draws. A target used by several
+ * model names shares one breaker, stats and retry budget. One rate-limit store (memory or Redis) serves every
+ * limiter.
  */
 export function composePipeline(
   config: GatewayConfig,

@@ -14,7 +14,7 @@ import type {
 import { ProviderError } from "../providers/provider-error.js";
 import type { AccountCost, CallAccount } from "../usage/call-account.js";
 import type { Billable, Caller, CostControl } from "../usage/cost-control.js";
-import type { ModelRouter, Route } from "./model-router.js";
+import type { ModelRouter, Route } from "./routing/model-router.js";
 
 /** What the server knows of the call a request belongs to. */
 export interface GatewayCall {

@@ -8,10 +8,10 @@ import {
   ResponseMetadataSchema,
   UsageSchema,
 } from "../../gen/llm/v1/llm_service_pb.js";
-import type { CircuitState } from "../pipeline/circuit-breaker.js";
+import type { CircuitState } from "../pipeline/resilience/circuit-breaker.js";
 import type { ProviderRuntime } from "../pipeline/compose-pipeline.js";
-import type { RateLimitStoreState } from "../pipeline/rate-limit-store.js";
-import type { HealthStatus } from "../pipeline/health-checker.js";
+import type { RateLimitStoreState } from "../pipeline/rate-limit/rate-limit-store.js";
+import type { HealthStatus } from "../pipeline/routing/health-checker.js";
 import type { ServedMetadata } from "../pipeline/gateway.js";
 import type { FinishReason, TokenUsage } from "../providers/provider.js";
 

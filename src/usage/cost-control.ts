@@ -1,7 +1,7 @@
 import type { ApiKeyRecord } from "../auth/api-key.js";
 import type { ProviderType } from "../config/provider-type.js";
 import type { ChatRequest, CompletionRequest, EmbedRequest } from "../providers/provider.js";
-import type { TokenEstimator } from "../pipeline/token-estimator.js";
+import type { TokenEstimator } from "../pipeline/rate-limit/tokens/token-estimator.js";
 import type { BudgetBook, BudgetScope } from "./budget-book.js";
 import { CallAccount, type AccountIdentity, type AccountOutcome } from "./call-account.js";
 import type { Budget } from "./budget-period.js";

@@ -5,7 +5,7 @@ import { parseConfigObject } from "../../src/config/load-config.js";
 import { composePipeline } from "../../src/pipeline/compose-pipeline.js";
 import type { ChatRequest } from "../../src/providers/provider.js";
 import { ProviderError } from "../../src/providers/provider-error.js";
-import { RouteFakeProvider } from "./route-fake-provider.js";
+import { RouteFakeProvider } from "./routing/route-fake-provider.js";
 
 function configOf(rateLimiting: Record<string, unknown> = {}) {
   return parseConfigObject(

@@ -5,13 +5,13 @@
 import { describe, expect, it } from "vitest";
 import type { ApiKeyRecord } from "../../src/auth/api-key.js";
 import { rateLimitingSchema } from "../../src/config/pipeline-schema.js";
-import { withAttemptRecording } from "../../src/pipeline/attempt-recorder.js";
-import { ClientRateLimiter } from "../../src/pipeline/client-rate-limiter.js";
+import { withAttemptRecording } from "../../src/pipeline/observe/attempt-recorder.js";
+import { ClientRateLimiter } from "../../src/pipeline/rate-limit/client-rate-limiter.js";
 import { Gateway, type GatewayCall } from "../../src/pipeline/gateway.js";
-import { ModelRouter } from "../../src/pipeline/model-router.js";
-import { withRateLimit } from "../../src/pipeline/rate-limit-policy.js";
-import { createRateLimitStore } from "../../src/pipeline/rate-limit-store.js";
-import { TokenEstimator } from "../../src/pipeline/token-estimator.js";
+import { ModelRouter } from "../../src/pipeline/routing/model-router.js";
+import { withRateLimit } from "../../src/pipeline/rate-limit/rate-limit-policy.js";
+import { createRateLimitStore } from "../../src/pipeline/rate-limit/rate-limit-store.js";
+import { TokenEstimator } from "../../src/pipeline/rate-limit/tokens/token-estimator.js";
 import { CallTrace } from "../../src/providers/call-context.js";
 import type { Provider, StreamPart } from "../../src/providers/provider.js";
 import { ProviderError } from "../../src/providers/provider-error.js";
@@ -19,7 +19,7 @@ import { BudgetBook } from "../../src/usage/budget-book.js";
 import { CostControl } from "../../src/usage/cost-control.js";
 import type { LedgerRecord } from "../../src/usage/ledger-record.js";
 import { PriceTable } from "../../src/usage/price-table.js";
-import { RouteFakeProvider } from "./route-fake-provider.js";
+import { RouteFakeProvider } from "./routing/route-fake-provider.js";
 
 function keyOf(fields: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
   return {

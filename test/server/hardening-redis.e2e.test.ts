@@ -11,7 +11,7 @@ import { freePort } from "../support/free-port.js";
  * Issue 10, shared store failures, attacked end to end: a real `llm-gateway serve` keeps its rate limits in a
  * real redis-server, which is paused (SIGSTOP: a hung Redis) and then killed while calls keep coming. With
  * `redisFailMode: open` every call is still answered, without waiting on Redis longer than `redisTimeoutMs`,
- * and the log says when Redis went away and came back. (Needs redis-server; test/pipeline/rate-limit-redis.test.ts
+ * and the log says when Redis went away and came back. (Needs redis-server; test/pipeline/rate-limit/rate-limit-redis.test.ts
  * fails in CI when it is missing.)
  */
 

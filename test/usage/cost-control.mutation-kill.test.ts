@@ -3,7 +3,7 @@
 // amount, the max_tokens it sets, or a request type other than chat.
 import { describe, expect, it } from "vitest";
 import type { ApiKeyRecord } from "../../src/auth/api-key.js";
-import { TokenEstimator } from "../../src/pipeline/token-estimator.js";
+import { TokenEstimator } from "../../src/pipeline/rate-limit/tokens/token-estimator.js";
 import type { ChatMessage } from "../../src/providers/provider.js";
 import { BudgetBook } from "../../src/usage/budget-book.js";
 import { formatMicros, type Budget } from "../../src/usage/budget-period.js";

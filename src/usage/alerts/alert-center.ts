@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { AlertsConfig } from "../../config/cost-control-schema.js";
-import type { CircuitState } from "../../pipeline/circuit-breaker.js";
+import type { CircuitState } from "../../pipeline/resilience/circuit-breaker.js";
 import type { BudgetSpend } from "../budget-book.js";
 import { formatMicros, periodAdjective } from "../budget-period.js";
 import type { AlertOutbox } from "./alert-outbox.js";
