@@ -1,9 +1,10 @@
+import { errorKindTraits } from "./error-kind-traits.js";
 import { scrubSecrets } from "./scrub-secrets.js";
 
 /**
- * Every way a provider call can fail, as one closed set. Adapters map vendor errors into it; the pipeline
- * decides retries and fallback from it; the server maps it to a gRPC code in one table
- * (src/server/error-codes.ts).
+ * Every way a provider call can fail, as one closed set. Adapters map vendor errors into it; what each kind
+ * means (retried, counted by the breaker, fallback trigger, gRPC code, retry hint) is decided in one table,
+ * errorKindTraits (./error-kind-traits.ts).
  */
 export type ProviderErrorKind =
   /** 429: too many requests or tokens for now. */
@@ -42,14 +43,6 @@ export type ProviderErrorKind =
   | "budget_exceeded"
   /** Anything else: a bug or an answer the adapter could not read. */
   | "internal";
-
-/** The kinds for which the same call may succeed if tried again later. */
-const retryableKinds: ReadonlySet<ProviderErrorKind> = new Set([
-  "rate_limited",
-  "overloaded",
-  "unavailable",
-  "timeout",
-]);
 
 /** What a ProviderError is built from. */
 export interface ProviderErrorInit {
@@ -100,7 +93,7 @@ export class ProviderError extends Error {
     this.status = init.status;
     this.providerRequestId = init.providerRequestId;
     this.retryAfterMs = init.retryAfterMs;
-    this.retryable = init.retryable ?? retryableKinds.has(init.kind);
+    this.retryable = init.retryable ?? errorKindTraits[init.kind].retryable;
     this.retriesExhausted = init.retriesExhausted ?? false;
     this.callerCaused = init.callerCaused ?? false;
   }

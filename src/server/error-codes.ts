@@ -1,32 +1,17 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ErrorDetailSchema } from "../../gen/llm/v1/llm_service_pb.js";
+import { errorKindTraits } from "../providers/error-kind-traits.js";
 import { ProviderError, type ProviderErrorKind } from "../providers/provider-error.js";
 
 /**
- * The one table from provider error kinds to gRPC codes. `auth` is INTERNAL, not UNAUTHENTICATED: a provider
- * rejecting the gateway's own key is the gateway's fault, not the caller's credentials.
+ * Each provider error kind's gRPC code, as errorKindTraits decides it. `auth` is INTERNAL, not
+ * UNAUTHENTICATED: a provider rejecting the gateway's own key is the gateway's fault, not the caller's
+ * credentials.
  */
-export const codeForKind: Readonly<Record<ProviderErrorKind, Code>> = {
-  rate_limited: Code.ResourceExhausted,
-  quota_exceeded: Code.ResourceExhausted,
-  overloaded: Code.Unavailable,
-  unavailable: Code.Unavailable,
-  timeout: Code.DeadlineExceeded,
-  auth: Code.Internal,
-  invalid_request: Code.InvalidArgument,
-  context_length: Code.InvalidArgument,
-  content_filter: Code.InvalidArgument,
-  not_found: Code.NotFound,
-  unsupported: Code.Unimplemented,
-  circuit_open: Code.Unavailable,
-  queue_full: Code.ResourceExhausted,
-  cancelled: Code.Canceled,
-  unauthenticated: Code.Unauthenticated,
-  permission_denied: Code.PermissionDenied,
-  budget_exceeded: Code.ResourceExhausted,
-  internal: Code.Internal,
-};
+export const codeForKind: Readonly<Record<ProviderErrorKind, Code>> = Object.fromEntries(
+  Object.entries(errorKindTraits).map(([kind, traits]) => [kind, traits.code]),
+) as Record<ProviderErrorKind, Code>;
 
 /**
  * Converts whatever a handler caught into the ConnectError the client sees: the code from the table, a
@@ -52,7 +37,7 @@ export function toConnectError(error: unknown): ConnectError {
     provider: error.provider,
     providerRequestId: error.providerRequestId ?? "",
     retryable: error.retryable,
-    retryAfterMs: BigInt(Math.round(error.retryAfterMs ?? 0)),
+    retryAfterMs: BigInt(errorKindTraits[error.kind].retryHint ? Math.round(error.retryAfterMs ?? 0) : 0),
   });
   return new ConnectError(`${message}${requestId}`, codeForKind[error.kind], undefined, [
     { desc: ErrorDetailSchema, value: detail },

@@ -52,8 +52,18 @@ describe("the error table (README: Calling it)", () => {
     expect(codeForKind).toEqual(readme);
   });
 
+  // The kinds whose retry delay reaches the client (README: "set only where waiting helps").
+  const delayed = new Set<ProviderErrorKind>([
+    "rate_limited",
+    "overloaded",
+    "unavailable",
+    "queue_full",
+    "circuit_open",
+    "budget_exceeded",
+  ]);
+
   it.each(Object.entries(readme) as [ProviderErrorKind, Code][])(
-    "%s: the status carries an ErrorDetail with kind, provider, provider request id and retry delay",
+    "%s: the status carries an ErrorDetail with kind, provider, provider request id and the retry delay where waiting helps",
     (kind, code) => {
       const error = toConnectError(
         new ProviderError({
@@ -70,7 +80,7 @@ describe("the error table (README: Calling it)", () => {
         kind,
         provider: "openai",
         providerRequestId: "req_123",
-        retryAfterMs: 1500n,
+        retryAfterMs: delayed.has(kind) ? 1500n : 0n,
       });
       expect(error.rawMessage).toContain("req_123");
       if (kind !== "auth") expect(error.rawMessage).toContain(`openai: ${kind} happened`);

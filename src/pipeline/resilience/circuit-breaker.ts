@@ -1,6 +1,7 @@
 import type { CircuitBreakerConfig } from "../../config/pipeline-schema.js";
 import type { Provider } from "../../providers/provider.js";
-import { ProviderError, type ProviderErrorKind } from "../../providers/provider-error.js";
+import { errorKindTraits } from "../../providers/error-kind-traits.js";
+import { ProviderError } from "../../providers/provider-error.js";
 import { providerPolicy } from "../provider-policy.js";
 
 /** Where a breaker stands: calls flow (closed), are refused (open), or a few probes test recovery (half_open). */
@@ -31,32 +32,16 @@ export interface CircuitPermit {
 }
 
 /**
- * Errors that are the target's fault and count against its circuit. `rate_limited` counts: a target that
- * keeps answering 429 after retries is saturated, and opening its circuit sends traffic elsewhere for a while.
- * The caller's own errors (invalid_request, context_length, content_filter, cancelled), `unsupported` and
- * the gateway's own refusals (queue_full, circuit_open) are neutral: they say nothing about the target's health.
- */
-const failureKinds: ReadonlySet<ProviderErrorKind> = new Set([
-  "rate_limited",
-  "quota_exceeded",
-  "overloaded",
-  "unavailable",
-  "timeout",
-  "auth",
-  "not_found",
-  "internal",
-]);
-
-/**
- * How a call's error counts for the breaker: a failure for the target faults above, neutral for everything
- * else. Anything but a ProviderError is a bug of the call path and counts as a failure; a call whose own
+ * How a call's error counts for the breaker: a failure for the kinds errorKindTraits marks `breakerFailure`
+ * (the target's faults; `rate_limited` among them: a target that keeps answering 429 after retries is
+ * saturated, and opening its circuit sends traffic elsewhere for a while), neutral for everything else. Anything but a ProviderError is a bug of the call path and counts as a failure; a call whose own
  * signal was aborted is neutral whatever it threw.
  */
 export function outcomeOfError(error: unknown, signal?: AbortSignal): CallOutcome {
   if (signal?.aborted === true) return "neutral";
   if (!(error instanceof ProviderError)) return "failure";
   if (error.callerCaused) return "neutral";
-  return failureKinds.has(error.kind) ? "failure" : "neutral";
+  return errorKindTraits[error.kind].breakerFailure ? "failure" : "neutral";
 }
 
 /**

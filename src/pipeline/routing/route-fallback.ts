@@ -1,41 +1,24 @@
 import type { FallbackTrigger } from "../../config/pipeline-schema.js";
 import type { CallContext, PipelineEvent } from "../../providers/call-context.js";
-import { ProviderError, type ProviderErrorKind } from "../../providers/provider-error.js";
+import { errorKindTraits } from "../../providers/error-kind-traits.js";
+import { ProviderError } from "../../providers/provider-error.js";
 import type { RouteMember } from "./route-member.js";
 
 /**
- * Failures of the target itself that retrying cannot fix but another target may not share: the gateway's
- * key or credit there (auth, quota_exceeded), the target's configuration (not_found, unsupported), a broken
- * answer (internal), and the target's own rate-limit queue being full (queue_full: the per-client limiter
- * runs before the route, so inside a route this is always a saturated target).
- */
-const targetFaultKinds: ReadonlySet<ProviderErrorKind> = new Set([
-  "auth",
-  "quota_exceeded",
-  "not_found",
-  "unsupported",
-  "internal",
-  "queue_full",
-]);
-
-/**
- * The fallback trigger an error falls under, or undefined for the errors that never fall back: the caller's
- * own (invalid_request, cancelled, and failures the caller caused, such as a stream read too slowly), which
- * another target would refuse (or lose) the same way.
- * - `circuit_open`: the target's circuit refused the call.
- * - `context_length`, `content_filter`: another target may have a larger window or another filter.
- * - `exhausted`: a retryable error the retry policy gave up on after all its attempts (`retriesExhausted`).
- * - `retryable`: any other failure of the target: a retryable kind the retries did not fix (retry-after too
- *   long, budget spent, or no retry policy), or a target fault that retrying cannot fix (see targetFaultKinds;
- *   notably `auth`, the provider refusing the gateway's key, is the target's fault, not the caller's).
+ * The fallback trigger an error falls under (errorKindTraits' `fallback`), or undefined for the errors that
+ * never fall back: the caller's own, and failures the caller caused (a stream read too slowly).
+ * - `circuit_open`, `context_length`, `content_filter`: the kind's own trigger;
+ * - `exhausted`: a retryable error the retry policy gave up on after all its attempts (`retriesExhausted`);
+ * - `retryable`: any other failure of the target: a retryable error the retries did not fix (retry-after too
+ *   long, budget spent, or no retry policy), or a target fault that retrying cannot fix (notably `auth`, the
+ *   provider refusing the gateway's key, is the target's fault, not the caller's).
  */
 export function fallbackTrigger(error: ProviderError): FallbackTrigger | undefined {
   if (error.callerCaused) return undefined;
-  if (error.kind === "circuit_open") return "circuit_open";
-  if (error.kind === "context_length") return "context_length";
-  if (error.kind === "content_filter") return "content_filter";
+  const { fallback } = errorKindTraits[error.kind];
+  if (fallback === "circuit_open" || fallback === "context_length" || fallback === "content_filter") return fallback;
   if (error.retriesExhausted) return "exhausted";
-  if (error.retryable || targetFaultKinds.has(error.kind)) return "retryable";
+  if (error.retryable || fallback === "retryable") return "retryable";
   return undefined;
 }
 

@@ -165,13 +165,15 @@ describe.skipIf(!redisBinary)("rate limits in Redis, shared by replicas", () => 
     );
     try {
       const url = `redis://127.0.0.1:${port}`;
-      const client = new Redis(url, { commandTimeout: 50, maxRetriesPerRequest: 1 });
+      // 150 ms: long enough that a busy machine (CI runs three test files at once on two cores) does not
+      // time out a healthy Redis and flap the store's state; short enough to tell a hang from waiting on it.
+      const client = new Redis(url, { commandTimeout: 150, maxRetriesPerRequest: 1 });
       client.on("error", () => {});
       clients.push(client);
       await ready(client);
       const changes: string[] = [];
       const store = createRateLimitStore(
-        rateLimitingSchema.parse({ store: "redis", redisUrl: url, redisTimeoutMs: 50 }),
+        rateLimitingSchema.parse({ store: "redis", redisUrl: url, redisTimeoutMs: 150 }),
         {
           redis: client,
           onStateChange: (state) => changes.push(state),
@@ -192,8 +194,8 @@ describe.skipIf(!redisBinary)("rate limits in Redis, shared by replicas", () => 
       for (let i = 0; i < 5; i++) (await limiter.acquire(small, signal)).release();
       const elapsed = performance.now() - started;
       expect(store.state).toBe("redis-unreachable");
-      // Five acquisitions, each a few store operations bounded by redisTimeoutMs (50 ms), not by Redis.
-      expect(elapsed).toBeLessThan(5 * 4 * 50 + 500);
+      // Five acquisitions, each a few store operations bounded by redisTimeoutMs (150 ms), not by Redis.
+      expect(elapsed).toBeLessThan(5 * 4 * 150 + 500);
       paused.kill("SIGCONT");
       for (let i = 0; i < 100 && store.state !== "redis"; i++) {
         (await limiter.acquire(small, signal)).release();
