@@ -115,7 +115,9 @@ describe("the llm-gateway command", () => {
       // Exiting at all is the proof that nothing it opened (the metrics listener, the health-check timer) is
       // left holding the process open.
       expect(await run.exit).toBe(1);
-      expect(performance.now() - started).toBeLessThan(5_000);
+      // Start-up takes 1-2 s (6 s on a machine busy with other test runs); under the 10 s shutdown grace it
+      // would wait out if anything it opened held the drain.
+      expect(performance.now() - started).toBeLessThan(9_000);
       expect(run.stderr()).toContain("EADDRINUSE");
       expect(run.stderr()).toContain(`127.0.0.1:${String(port)}`);
     } finally {

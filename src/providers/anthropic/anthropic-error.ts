@@ -1,23 +1,10 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "@anthropic-ai/sdk";
 import { ProviderError, type ProviderErrorKind } from "../provider-error.js";
 import { type HeaderSource, retryAfterMs } from "../retry-after.js";
+import { connectionErrorCode, isConnectionLoss, kindOfStatus, upstreamMessage } from "../upstream-failure.js";
 
-const maxDetailLength = 1000;
 const promptTooLong = /prompt is too long/i;
 const retryHintKinds: ReadonlySet<ProviderErrorKind> = new Set(["overloaded", "unavailable", "timeout"]);
-
-/** Error codes of a connection that failed or was cut while the answer was read. */
-const connectionLossCodes: ReadonlySet<string> = new Set([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CLOSED",
-]);
 
 /**
  * Turns whatever an Anthropic SDK call threw into the one error type that leaves an adapter. The kind
@@ -35,21 +22,21 @@ export function anthropicError(error: unknown, provider: string, signal?: AbortS
     return new ProviderError({ kind: "timeout", provider, message: `${provider}: request timed out`, cause: error });
   }
   if (error instanceof APIConnectionError) {
-    const code = connectionCode(error);
+    const code = connectionErrorCode(error);
     const reason = code === undefined ? "connection failed" : `connection failed (${code})`;
     return new ProviderError({ kind: "unavailable", provider, message: `${provider}: ${reason}`, cause: error });
   }
   if (error instanceof APIError) return fromApiError(error, provider);
-  if (connectionCode(error) !== undefined || isTerminated(error)) {
+  if (isConnectionLoss(error)) {
     const message = `${provider}: connection lost while reading the response`;
     return new ProviderError({ kind: "unavailable", provider, message, cause: error });
   }
   const detail = error instanceof Error ? error.message : String(error);
-  return new ProviderError({ kind: "internal", provider, message: `${provider}: ${truncate(detail)}`, cause: error });
+  return new ProviderError({ kind: "internal", provider, message: upstreamMessage(provider, detail), cause: error });
 }
 
 function fromApiError(error: APIError, provider: string): ProviderError {
-  const detail = truncate(error.apiMessage ?? error.message);
+  const detail = error.apiMessage ?? error.message;
   const status = error.status;
   const kind =
     status === undefined
@@ -60,7 +47,7 @@ function fromApiError(error: APIError, provider: string): ProviderError {
   return new ProviderError({
     kind,
     provider,
-    message: `${provider}: ${detail}`,
+    message: upstreamMessage(provider, detail),
     status,
     providerRequestId,
     retryAfterMs: status === undefined ? undefined : waitHint(kind, error.headers),
@@ -81,16 +68,9 @@ function waitHint(kind: ProviderErrorKind, headers: HeaderSource | undefined): n
 }
 
 function kindForStatus(status: number, type: string | null, detail: string): ProviderErrorKind {
-  if (status === 429) return "rate_limited";
-  if (status === 529 || type === "overloaded_error") return "overloaded";
+  if (type === "overloaded_error" && status !== 429) return "overloaded";
   if (status === 400 && promptTooLong.test(detail)) return "context_length";
-  if (status === 400 || status === 413 || status === 422) return "invalid_request";
-  if (status === 401 || status === 403) return "auth";
-  if (status === 402) return "quota_exceeded";
-  if (status === 404) return "not_found";
-  if (status === 408) return "timeout";
-  if (status >= 500) return "unavailable";
-  return kindForType(type, detail) ?? "internal";
+  return kindOfStatus(status) ?? kindForType(type, detail) ?? "internal";
 }
 
 function kindForType(type: string | null, detail: string): ProviderErrorKind | undefined {
@@ -122,25 +102,4 @@ function kindForType(type: string | null, detail: string): ProviderErrorKind | u
 function bodyRequestId(body: unknown): string | undefined {
   if (typeof body !== "object" || body === null || !("request_id" in body)) return undefined;
   return typeof body.request_id === "string" ? body.request_id : undefined;
-}
-
-/** The first system error code found along an error's cause chain, when it names a connection failure. */
-function connectionCode(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    if ("code" in current && typeof current.code === "string" && connectionLossCodes.has(current.code)) {
-      return current.code;
-    }
-    current = current.cause;
-  }
-  return undefined;
-}
-
-/** Undici's error for a response body whose connection closed before the body ended. */
-function isTerminated(error: unknown): boolean {
-  return error instanceof TypeError && error.message === "terminated";
-}
-
-function truncate(text: string): string {
-  return text.length > maxDetailLength ? `${text.slice(0, maxDetailLength)}…` : text;
 }

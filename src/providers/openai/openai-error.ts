@@ -1,6 +1,7 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
 import { ProviderError, type ProviderErrorInit, type ProviderErrorKind } from "../provider-error.js";
 import { retryAfterMs } from "../retry-after.js";
+import { connectionErrorCode, isConnectionLoss, kindOfStatus, upstreamMessage } from "../upstream-failure.js";
 import { openAIRequestId } from "./openai-request-id.js";
 
 /** What the adapter knows about a failed call besides the error itself. */
@@ -17,20 +18,6 @@ export interface OpenAIErrorContext {
   secret?: string;
 }
 
-const maxMessageLength = 1000;
-
-const networkErrorCodes = new Set([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-]);
-
 /**
  * The ProviderError for anything an OpenAI-family call threw: SDK API errors by status and
  * error code, connection failures, timeouts, cancellations, a socket cut while reading a body, and
@@ -43,7 +30,7 @@ export function openAIErrorToProviderError(error: unknown, context: OpenAIErrorC
     new ProviderError({
       kind,
       provider,
-      message: redact(`${provider}: ${message}`, context.secret),
+      message: upstreamMessage(provider, message, context.secret),
       providerRequestId: context.providerRequestId,
       cause: error,
       ...extra,
@@ -55,7 +42,7 @@ export function openAIErrorToProviderError(error: unknown, context: OpenAIErrorC
   }
   if (error instanceof ProviderError) return error;
   if (error instanceof APIUserAbortError) return make("cancelled", "the request was cancelled");
-  if (error instanceof APIConnectionError) return make("unavailable", `connection failed${networkDetail(error)}`);
+  if (error instanceof APIConnectionError) return make("unavailable", `connection failed${codeDetail(error)}`);
   if (error instanceof APIError) {
     const message = providerMessage(error);
     const kind = apiErrorKind(error.status, error.code, error.type, message);
@@ -65,7 +52,7 @@ export function openAIErrorToProviderError(error: unknown, context: OpenAIErrorC
       retryAfterMs: retryAfterMs(error.headers),
     });
   }
-  if (isNetworkError(error)) return make("unavailable", `connection lost${networkDetail(error)}`);
+  if (isConnectionLoss(error)) return make("unavailable", `connection lost${codeDetail(error)}`);
   return make("internal", `unexpected failure: ${error instanceof Error ? error.message : String(error)}`);
 }
 
@@ -82,16 +69,10 @@ function apiErrorKind(
 }
 
 function statusKind(status: number, message: string): ProviderErrorKind {
-  if (status === 429) return "rate_limited";
-  if (status === 401 || status === 403) return "auth";
-  if (status === 402) return "quota_exceeded";
-  if (status === 404) return "not_found";
-  if (status === 408) return "timeout";
+  if (status === 503 && /overloaded/i.test(message)) return "overloaded";
+  // A conflict OpenAI asks to retry (its SDK retries 409 too).
   if (status === 409) return "unavailable";
-  if (status === 529 || (status === 503 && /overloaded/i.test(message))) return "overloaded";
-  if (status >= 500) return "unavailable";
-  if (status >= 400) return "invalid_request";
-  return "internal";
+  return kindOfStatus(status) ?? (status >= 400 ? "invalid_request" : "internal");
 }
 
 /** An error event inside a 200 stream carries no status: its type or code says what went wrong. */
@@ -115,38 +96,8 @@ function providerMessage(error: APIError): string {
   return error.message;
 }
 
-/** Undici reports a cut socket as `TypeError: terminated` (or `fetch failed`) with a coded cause. */
-function isNetworkError(error: unknown): boolean {
-  return causeChain(error).some(
-    (e) => e.message === "terminated" || e.message === "fetch failed" || networkCode(e) !== undefined,
-  );
-}
-
-function networkDetail(error: unknown): string {
-  const code = causeChain(error)
-    .map(networkCode)
-    .find((c) => c !== undefined);
+/** " (ECONNRESET)": the connection failure's code, when the error names one. */
+function codeDetail(error: unknown): string {
+  const code = connectionErrorCode(error);
   return code === undefined ? "" : ` (${code})`;
-}
-
-function networkCode(error: Error): string | undefined {
-  const code = "code" in error ? error.code : undefined;
-  if (typeof code !== "string") return undefined;
-  return networkErrorCodes.has(code) || code.startsWith("UND_ERR_") ? code : undefined;
-}
-
-function causeChain(error: unknown): Error[] {
-  const chain: Error[] = [];
-  let current: unknown = error;
-  while (current instanceof Error && chain.length < 6) {
-    chain.push(current);
-    current = current.cause;
-  }
-  return chain;
-}
-
-/** Scrubs the key and caps the length: an HTML error page from a proxy is no message. */
-function redact(message: string, secret: string | undefined): string {
-  const safe = secret === undefined || secret.length < 4 ? message : message.split(secret).join("[REDACTED]");
-  return safe.length > maxMessageLength ? `${safe.slice(0, maxMessageLength)}…` : safe;
 }

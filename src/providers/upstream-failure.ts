@@ -1,0 +1,81 @@
+import type { ProviderErrorKind } from "./provider-error.js";
+
+/** Longest upstream text kept in a message: an HTML error page from a proxy is no message. */
+const maxTextLength = 1000;
+
+/** System error codes of a connection that could not be made or was cut while the answer was read. */
+const connectionCodes: ReadonlySet<string> = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+
+/**
+ * The kind an HTTP error status means for every vendor, or undefined for a 4xx the vendor's own error type
+ * must decide (a 409, say). 5xx are `unavailable`, 529 `overloaded`. Vendor mappers check what only their
+ * bodies say (context length, quota codes, an overloaded 503) first.
+ */
+export function kindOfStatus(status: number): ProviderErrorKind | undefined {
+  if (status === 429) return "rate_limited";
+  if (status === 401 || status === 403) return "auth";
+  if (status === 402) return "quota_exceeded";
+  if (status === 404) return "not_found";
+  if (status === 408) return "timeout";
+  if (status === 529) return "overloaded";
+  if (status >= 500) return "unavailable";
+  if (status === 400 || status === 413 || status === 422) return "invalid_request";
+  return undefined;
+}
+
+/**
+ * The first connection-failure code along an error's cause chain (a system code such as ECONNRESET, or
+ * undici's UND_ERR_*), or undefined.
+ */
+export function connectionErrorCode(error: unknown): string | undefined {
+  return causeChain(error)
+    .map(codeOf)
+    .find((code) => code !== undefined);
+}
+
+/**
+ * Whether an error is the connection failing below HTTP: a coded connection failure, or undici's
+ * `TypeError: terminated` (a body cut short) or `fetch failed` anywhere along its cause chain.
+ */
+export function isConnectionLoss(error: unknown): boolean {
+  return causeChain(error).some(
+    (e) => e.message === "terminated" || e.message === "fetch failed" || codeOf(e) !== undefined,
+  );
+}
+
+/**
+ * An upstream message as a ProviderError carries it: prefixed with the configured provider name, the
+ * provider's API key cut out (a last line of defence: ProviderError scrubs credential-shaped text too) and
+ * at most 1,000 characters of upstream text.
+ */
+export function upstreamMessage(provider: string, text: string, secret?: string): string {
+  const scrubbed = secret === undefined || secret.length < 4 ? text : text.split(secret).join("[REDACTED]");
+  const capped = scrubbed.length > maxTextLength ? `${scrubbed.slice(0, maxTextLength)}…` : scrubbed;
+  return `${provider}: ${capped}`;
+}
+
+function codeOf(error: Error): string | undefined {
+  const code = "code" in error ? error.code : undefined;
+  if (typeof code !== "string") return undefined;
+  return connectionCodes.has(code) || code.startsWith("UND_ERR_") ? code : undefined;
+}
+
+function causeChain(error: unknown): Error[] {
+  const chain: Error[] = [];
+  let current: unknown = error;
+  while (current instanceof Error && chain.length < 6) {
+    chain.push(current);
+    current = current.cause;
+  }
+  return chain;
+}
