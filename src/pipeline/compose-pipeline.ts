@@ -3,12 +3,13 @@ import type { RetryConfig } from "../config/pipeline-schema.js";
 import type { ProviderType } from "../config/provider-type.js";
 import type { CallContext } from "../providers/call-context.js";
 import type { Provider } from "../providers/provider.js";
-import { withAttemptRecording } from "./observe/attempt-recorder.js";
-import { CircuitBreaker, withCircuitBreaker, type CircuitState } from "./resilience/circuit-breaker.js";
+import { attemptPolicy } from "./attempt-policy.js";
+import { attemptRecordingHook } from "./observe/attempt-recorder.js";
+import { CircuitBreaker, circuitBreakerHook, type CircuitState } from "./resilience/circuit-breaker.js";
 import { ClientRateLimiter } from "./rate-limit/client-rate-limiter.js";
 import { HealthChecker, type HealthListener, type HealthState } from "./routing/health-checker.js";
 import { withOutputLimit } from "./rate-limit/output-limit-policy.js";
-import { withRateLimit } from "./rate-limit/rate-limit-policy.js";
+import { rateLimitHook, withRateLimit } from "./rate-limit/rate-limit-policy.js";
 import { createRateLimitStore, type RateLimitStoreState } from "./rate-limit/rate-limit-store.js";
 import { RateLimiter } from "./rate-limit/rate-limiter.js";
 import { SharedTokenEstimator } from "./rate-limit/tokens/shared-token-estimator.js";
@@ -128,14 +129,18 @@ export function composePipeline(
       target = { model, breaker, stats: new TargetStats() };
       runtime.targets.push(target);
     }
-    const attempt = withAttemptRecording(withTimeouts(adapterOf(providerConfig.name), providerConfig.timeouts));
-    const limited = withRateLimit(
-      withCircuitBreaker(attempt, target.breaker),
-      runtime.limiter,
-      estimator,
-      maxOutputTokens === undefined ? {} : { maxOutputTokens },
+    const adapter = adapterOf(providerConfig.name);
+    // One attempt layer per target: its hooks in the order docs/architecture.md draws, then the time limits.
+    const attempt = attemptPolicy(
+      adapter,
+      [
+        rateLimitHook(runtime.limiter, estimator, maxOutputTokens === undefined ? {} : { maxOutputTokens }),
+        circuitBreakerHook(target.breaker),
+        attemptRecordingHook(adapter),
+      ],
+      providerConfig.timeouts,
     );
-    const provider = withRetry(limited, retry, new RetryBudget(retry.budget));
+    const provider = withRetry(attempt, retry, new RetryBudget(retry.budget));
     const member: RouteMember = {
       provider,
       model,

@@ -1,7 +1,8 @@
 import type { AttemptRecord, CallContext } from "../../providers/call-context.js";
 import type { Provider } from "../../providers/provider.js";
 import { ProviderError } from "../../providers/provider-error.js";
-import { providerPolicy, type PolicyCall } from "../provider-policy.js";
+import { attemptPolicy, type AttemptHook } from "../attempt-policy.js";
+import type { PolicyCall } from "../provider-policy.js";
 
 const now = (): number => performance.timeOrigin + performance.now();
 
@@ -12,7 +13,7 @@ function errorOf(error: unknown): AttemptRecord["error"] {
     : { kind: "internal", message: "internal error" };
 }
 
-function startRecord(provider: Provider, call: PolicyCall, context: CallContext): AttemptRecord {
+function startRecord(provider: Pick<Provider, "name" | "type">, call: PolicyCall, context: CallContext): AttemptRecord {
   const record: AttemptRecord = {
     type: "attempt",
     provider: provider.name,
@@ -40,42 +41,21 @@ function maxTokensOf(call: PolicyCall): number | undefined {
  * and bills each attempt when it ends. Calls without a context pass straight through.
  */
 export function withAttemptRecording(provider: Provider): Provider {
-  return providerPolicy(provider, {
-    async unary(call, signal, context, invoke) {
-      if (!context) return invoke(signal, context);
-      await context.account?.beforeAttempt(provider.type, call.request.model, maxTokensOf(call), 0);
-      const record = startRecord(provider, call, context);
-      try {
-        const result = await invoke(signal, context);
-        record.responseModel = result.model;
-        record.usage = result.usage;
-        if ("finishReason" in result) record.finishReason = result.finishReason;
-        return result;
-      } catch (error) {
-        record.error = errorOf(error);
-        throw error;
-      } finally {
-        record.endedAt = now();
-        context.account?.bill(record, "");
-      }
-    },
+  return attemptPolicy(provider, [attemptRecordingHook(provider)]);
+}
 
-    async *stream(call, signal, context, open) {
-      if (!context) {
-        yield* open(signal, context);
-        return;
-      }
+/** withAttemptRecording's part in an attempt of `provider` (its name and type go into the record). */
+export function attemptRecordingHook(provider: Pick<Provider, "name" | "type">): AttemptHook {
+  return {
+    async begin(call, _signal, context) {
+      if (!context) return {};
       const account = context.account;
-      await account?.beforeAttempt(
-        provider.type,
-        call.request.model,
-        maxTokensOf(call),
-        context.trace.deliveredText.length,
-      );
+      const deliveredChars = call.stream ? context.trace.deliveredText.length : 0;
+      await account?.beforeAttempt(provider.type, call.request.model, maxTokensOf(call), deliveredChars);
       const record = startRecord(provider, call, context);
       let delivered = "";
-      try {
-        for await (const part of open(signal, context)) {
+      return {
+        part(part) {
           if (part.type === "delta") {
             record.firstChunkAt ??= now();
             record.chunks += 1;
@@ -87,17 +67,22 @@ export function withAttemptRecording(provider: Provider): Provider {
             record.endedAt = now();
             account?.bill(record, part.usage.missing === true ? delivered : "");
           }
-          yield part;
-        }
-      } catch (error) {
-        record.error = errorOf(error);
-        throw error;
-      } finally {
-        record.endedAt = now();
-        if (!record.usage && !record.error)
-          record.error = { kind: "cancelled", message: "the consumer stopped reading" };
-        account?.bill(record, delivered);
-      }
+        },
+        answer(result) {
+          record.responseModel = result.model;
+          record.usage = result.usage;
+          if ("finishReason" in result) record.finishReason = result.finishReason;
+        },
+        fail(error) {
+          record.error = errorOf(error);
+        },
+        end() {
+          record.endedAt = now();
+          if (call.stream && !record.usage && !record.error)
+            record.error = { kind: "cancelled", message: "the consumer stopped reading" };
+          account?.bill(record, delivered);
+        },
+      };
     },
-  });
+  };
 }

@@ -1,7 +1,8 @@
 import type { CallContext } from "../../providers/call-context.js";
-import type { Provider } from "../../providers/provider.js";
+import type { Provider, TokenUsage } from "../../providers/provider.js";
 import type { UpstreamRateLimit } from "../../providers/upstream-rate-limit.js";
-import { providerPolicy, type PolicyCall } from "../provider-policy.js";
+import { attemptPolicy, type AttemptHook } from "../attempt-policy.js";
+import type { PolicyCall } from "../provider-policy.js";
 import type { Reservation } from "./rate-limit-reservation.js";
 import type { TokenEstimate, TokenEstimator } from "./tokens/token-estimator.js";
 
@@ -45,6 +46,18 @@ export function withRateLimit(
   estimator: TokenEstimator,
   options: RateLimitPolicyOptions = {},
 ): Provider {
+  return attemptPolicy(provider, [rateLimitHook(limiter, estimator, options)]);
+}
+
+/**
+ * withRateLimit's part in an attempt: the reservation first (waiting in the limiter's queue), then settled
+ * with the answer's usage, or charged as a cut call when the attempt fails or its consumer stops reading.
+ */
+export function rateLimitHook(
+  limiter: Admission,
+  estimator: TokenEstimator,
+  options: RateLimitPolicyOptions = {},
+): AttemptHook {
   const estimate = async (call: PolicyCall): Promise<TokenEstimate> => {
     const estimated = await estimateUncapped(call);
     const cap = options.maxOutputTokens;
@@ -61,7 +74,7 @@ export function withRateLimit(
         return estimator.embed({ ...call.request, model });
     }
   };
-  /** Charges a stream that ended without its finish part for its prompt and the output it delivered. */
+  /** Charges a call that ended without an answer for its prompt and the output it delivered. */
   const settleCut = async (
     reservation: Reservation,
     model: string,
@@ -72,45 +85,32 @@ export function withRateLimit(
     await reservation.settleFailure(error, Math.max(delivered.length, counted));
   };
 
-  return providerPolicy(provider, {
-    async unary(call, signal, context, invoke) {
-      const reservation = await limiter.acquire(await estimate(call), signal, context);
-      try {
-        const result = await invoke(signal, context);
-        limiter.observe?.(result.rateLimit);
-        void reservation.settle(result.usage);
-        return result;
-      } catch (error) {
-        limiter.observeError?.(error);
-        void reservation.settleFailure(error);
-        throw error;
-      }
-    },
-
-    async *stream(call, signal, context, open) {
+  return {
+    async begin(call, signal, context) {
       const reservation = await limiter.acquire(await estimate(call), signal, context);
       const model = options.estimateAs ?? call.request.model;
       const delivered: string[] = [];
-      let settling = false;
-      try {
-        for await (const part of open(signal, context)) {
-          if (part.type === "delta") {
-            delivered.push(part.text);
-          } else {
-            settling = true;
-            limiter.observe?.(part.rateLimit);
-            void reservation.settle(part.usage);
-          }
-          yield part;
-        }
-      } catch (error) {
-        limiter.observeError?.(error);
-        settling = true;
-        void settleCut(reservation, model, delivered, error);
-        throw error;
-      } finally {
-        if (!settling) void settleCut(reservation, model, delivered, undefined);
-      }
+      let settled = false;
+      const settle = (usage: TokenUsage, rateLimit: UpstreamRateLimit | undefined): void => {
+        settled = true;
+        limiter.observe?.(rateLimit);
+        void reservation.settle(usage);
+      };
+      return {
+        part(part) {
+          if (part.type === "delta") delivered.push(part.text);
+          else settle(part.usage, part.rateLimit);
+        },
+        answer: (result) => settle(result.usage, result.rateLimit),
+        fail(error) {
+          limiter.observeError?.(error);
+          settled = true;
+          void settleCut(reservation, model, delivered, error);
+        },
+        end() {
+          if (!settled) void settleCut(reservation, model, delivered, undefined);
+        },
+      };
     },
-  });
+  };
 }

@@ -2,7 +2,7 @@ import type { CircuitBreakerConfig } from "../../config/pipeline-schema.js";
 import type { Provider } from "../../providers/provider.js";
 import { errorKindTraits } from "../../providers/error-kind-traits.js";
 import { ProviderError } from "../../providers/provider-error.js";
-import { providerPolicy } from "../provider-policy.js";
+import { attemptPolicy, type AttemptHook } from "../attempt-policy.js";
 
 /** Where a breaker stands: calls flow (closed), are refused (open), or a few probes test recovery (half_open). */
 export type CircuitState = "closed" | "open" | "half_open";
@@ -219,32 +219,26 @@ export class CircuitBreaker {
  * that stops reading early reports nothing (a half-open probe slot is released).
  */
 export function withCircuitBreaker(provider: Provider, breaker: CircuitBreaker): Provider {
-  return providerPolicy(provider, {
-    async unary(_call, signal, context, invoke) {
-      const permit = breaker.acquire();
-      try {
-        const result = await invoke(signal, context);
-        permit.report("success");
-        return result;
-      } catch (error) {
-        permit.report(outcomeOfError(error, signal));
-        throw error;
-      }
-    },
+  return attemptPolicy(provider, [circuitBreakerHook(breaker)]);
+}
 
-    async *stream(_call, signal, context, open) {
+/**
+ * The breaker's part in an attempt: permission first (an open circuit refuses the call with `circuit_open`),
+ * then the outcome reported: success at a unary answer or a stream's finish part, the error's outcome
+ * (outcomeOfError) on failure, neutral when a stream's consumer stopped reading before its end.
+ */
+export function circuitBreakerHook(breaker: CircuitBreaker): AttemptHook {
+  return {
+    begin(_call, signal) {
       const permit = breaker.acquire();
-      try {
-        for await (const part of open(signal, context)) {
+      return {
+        part: (part) => {
           if (part.type === "finish") permit.report("success");
-          yield part;
-        }
-      } catch (error) {
-        permit.report(outcomeOfError(error, signal));
-        throw error;
-      } finally {
-        permit.report("neutral");
-      }
+        },
+        answer: () => permit.report("success"),
+        fail: (error) => permit.report(outcomeOfError(error, signal)),
+        end: () => permit.report("neutral"),
+      };
     },
-  });
+  };
 }

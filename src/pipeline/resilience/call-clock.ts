@@ -1,0 +1,118 @@
+import type { TimeoutsConfig } from "../../config/pipeline-schema.js";
+import { ProviderError } from "../../providers/provider-error.js";
+
+/** The time limits a CallClock enforces (connectMs belongs to the adapter's HTTP agent). */
+export type TimeLimit = "firstTokenMs" | "idleMs" | "totalMs";
+
+/**
+ * The timers of one call and the upstream signal they abort. A limit that passes aborts the upstream call and
+ * settles the pending wait with the timeout error at once, even if the inner provider is slow to notice; the
+ * caller's cancel does the same with `cancelled`.
+ */
+export class CallClock {
+  readonly #provider: string;
+  readonly #callerSignal: AbortSignal;
+  readonly #limits: TimeoutsConfig;
+  readonly #upstream = new AbortController();
+  readonly #onCallerAbort = (): void => {
+    this.#upstream.abort(this.#callerSignal.reason);
+    this.#rejectWait?.(this.#cancelled());
+  };
+  #totalTimer: NodeJS.Timeout | undefined;
+  /** The timer of the limit being waited for now (firstTokenMs or idleMs). */
+  #limitTimer: NodeJS.Timeout | undefined;
+  /** Whether the provider has accepted the call (its answer's headers arrived): a timeout then is not retried. */
+  #accepted = false;
+  #expired: ProviderError | undefined;
+  #rejectWait: ((error: ProviderError) => void) | undefined;
+
+  /** Starts the call's `totalMs` now; `firstTokenMs` and `idleMs` run during each `race`. */
+  constructor(provider: string, callerSignal: AbortSignal, limits: TimeoutsConfig) {
+    this.#provider = provider;
+    this.#callerSignal = callerSignal;
+    this.#limits = limits;
+    if (callerSignal.aborted) this.#upstream.abort(callerSignal.reason);
+    else callerSignal.addEventListener("abort", this.#onCallerAbort, { once: true });
+    const total = limits.totalMs;
+    if (total !== undefined) this.#totalTimer = setTimeout(() => this.#expire("totalMs", total), total);
+  }
+
+  /** The signal of the upstream call: aborts with the caller's or when a limit passes. */
+  get signal(): AbortSignal {
+    return this.#upstream.signal;
+  }
+
+  /** Waits for `work`, failing with a timeout when `limit` (if configured) or the total limit passes first. */
+  async race<T>(work: Promise<T>, limit: Exclude<TimeLimit, "totalMs">): Promise<T> {
+    const ms = this.#limits[limit];
+    const settled = this.#expired ?? (this.#callerSignal.aborted ? this.#cancelled() : undefined);
+    if (settled) {
+      work.catch(() => undefined);
+      throw settled;
+    }
+    this.#limitTimer = ms === undefined ? undefined : setTimeout(() => this.#expire(limit, ms), ms);
+    const expiry = new Promise<never>((_, reject) => {
+      this.#rejectWait = reject;
+    });
+    try {
+      return await Promise.race([work, expiry]);
+    } catch (error) {
+      throw this.#expired ?? error;
+    } finally {
+      clearTimeout(this.#limitTimer);
+      this.#limitTimer = undefined;
+      this.#rejectWait = undefined;
+      work.catch(() => undefined);
+    }
+  }
+
+  /**
+   * The provider accepted a unary call (its answer's headers arrived): `firstTokenMs` is over, only `totalMs`
+   * still bounds the call, and a timeout now is not retried, since the provider bills the abandoned call.
+   */
+  accepted(): void {
+    this.#accepted = true;
+    clearTimeout(this.#limitTimer);
+    this.#limitTimer = undefined;
+  }
+
+  /** Aborts the upstream call (a stream ended early by its consumer or by an error). */
+  abortUpstream(): void {
+    if (!this.#upstream.signal.aborted) this.#upstream.abort(new Error("the call ended"));
+  }
+
+  dispose(): void {
+    clearTimeout(this.#totalTimer);
+    this.#callerSignal.removeEventListener("abort", this.#onCallerAbort);
+  }
+
+  #cancelled(): ProviderError {
+    const provider = this.#provider;
+    return new ProviderError({ kind: "cancelled", provider, message: `${provider}: the request was cancelled` });
+  }
+
+  #expire(limit: TimeLimit, ms: number): void {
+    if (this.#expired || this.#callerSignal.aborted) return;
+    // The whole-call limit passing while the gateway was not waiting for the provider means a stream's reader
+    // held it (a slow consumer): the caller's doing, not a sign of the provider's health, and not worth a retry.
+    const callerCaused = limit === "totalMs" && this.#rejectWait === undefined;
+    const accepted = this.#accepted ? "; the provider had accepted it, so it is not retried" : "";
+    const error = new ProviderError({
+      kind: "timeout",
+      provider: this.#provider,
+      message: callerCaused
+        ? `${this.#provider}: the stream was not read to its end within ${ms} ms (totalMs: ${limitMeaning.totalMs}); the call was abandoned`
+        : `${this.#provider}: timed out after ${ms} ms (${limit}: ${limitMeaning[limit]}); the call was abandoned${accepted}`,
+      ...(callerCaused ? { callerCaused, retryable: false } : this.#accepted ? { retryable: false } : {}),
+    });
+    this.#expired = error;
+    this.#rejectWait?.(error);
+    this.#upstream.abort(error);
+  }
+}
+
+const limitMeaning: Readonly<Record<TimeLimit, string>> = {
+  firstTokenMs: "time to the first token, or to a unary answer's headers",
+  idleMs: "gap between stream parts",
+  totalMs: "the whole call",
+};
