@@ -6,7 +6,7 @@ import { openAITestConfig } from "./openai/openai-test-config.js";
 import { chatRequest } from "./openai/scripted-openai-provider.js";
 
 // Kill tests for src/providers/retry-after.ts (mutation testing, see docs/testing.md): a 429 whose
-// `retry-after` is an HTTP date rather than a number of seconds.
+// `retry-after` is an HTTP date rather than a number of seconds, or empty.
 
 async function rateLimitedWith(retryAfter: string): Promise<number | undefined> {
   const server = await startScriptedServer({
@@ -40,5 +40,11 @@ describe("retryAfterMs from an HTTP-date retry-after", () => {
 
   it("gives no wait for a retry-after that is neither seconds nor a date", async () => {
     expect(await rateLimitedWith("soon")).toBeUndefined();
+  });
+});
+
+describe("retryAfterMs from an empty retry-after", () => {
+  it("gives no wait: an empty retry-after asks for none", async () => {
+    expect(await rateLimitedWith("")).toBeUndefined();
   });
 });
