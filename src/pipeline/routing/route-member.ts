@@ -21,7 +21,7 @@ export interface RouteMember {
    * while it is open, and to fail over without calling (so the target's rate limiter is not charged).
    */
   breaker?: CircuitBreaker;
-  /** In flight and latency EWMA; the route feeds it (it wraps `provider` with `withTargetStats`). */
+  /** In flight and latency EWMA; the route feeds it around each call it makes to `provider`. */
   stats: TargetStats;
   /** The provider's active health (HealthChecker.stateOf); absent when the provider has no health check. */
   health?: HealthState;

@@ -16,7 +16,6 @@ import { createLoadBalancer, type LoadBalancer } from "./load-balancer.js";
 import { fallbackEvent, routeExhaustedError, shouldFallBack, type RouteFailure } from "./route-fallback.js";
 import { circuitRefusal, isHealthy, servedBy, type RouteMember } from "./route-member.js";
 import { routeStream } from "./stream-continuation.js";
-import { withTargetStats } from "./target-stats.js";
 
 /** What a route is built from. */
 export interface RouteProviderOptions {
@@ -43,7 +42,8 @@ export interface RouteProviderOptions {
  *   event is recorded. When all fail, routeExhaustedError chooses the error thrown.
  * - Streams: see routeStream (transparent fallback before the first delta, then `routing.midStream`).
  * - `context.trace.servedBy` is set to the target that answered.
- * The route feeds each member's TargetStats itself. Its `type` is its first target's.
+ * The route feeds each member's TargetStats itself (in flight while a call runs, its latency to the answer or
+ * to a stream's first part). Its `type` is its first target's.
  */
 export class RouteProvider implements Provider {
   readonly name: string;
@@ -57,10 +57,7 @@ export class RouteProvider implements Provider {
     if (first === undefined) throw new Error(`model ${options.name}: a route needs at least one target`);
     this.name = options.name;
     this.type = first.provider.type;
-    this.#members = options.members.map((member) => ({
-      ...member,
-      provider: withTargetStats(member.provider, member.stats),
-    }));
+    this.#members = options.members;
     this.#routing = options.routing;
     this.#balancer = options.balancer ?? createLoadBalancer(options.routing.strategy);
   }
@@ -140,7 +137,16 @@ export class RouteProvider implements Provider {
       try {
         const refusal = circuitRefusal(member);
         if (refusal !== undefined) throw refusal;
-        const result = await call(member, ctx);
+        const tracker = member.stats.begin();
+        let result: T;
+        try {
+          result = await call(member, ctx);
+        } catch (error) {
+          tracker.end(error);
+          throw error;
+        }
+        tracker.sample();
+        tracker.end();
         ctx.trace.servedBy = servedBy(member);
         return result;
       } catch (error) {

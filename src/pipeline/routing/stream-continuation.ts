@@ -5,6 +5,7 @@ import { ProviderError } from "../../providers/provider-error.js";
 import type { Continuer, Delivered } from "./continuation-requests.js";
 import { fallbackEvent, routeExhaustedError, shouldFallBack, type RouteFailure } from "./route-fallback.js";
 import { circuitRefusal, servedBy, type RouteMember } from "./route-member.js";
+import type { CallTracker } from "./target-stats.js";
 
 /** One streamed call over a route's targets. */
 export interface RoutedStream<R> {
@@ -78,10 +79,13 @@ export async function* routeStream<R>(call: RoutedStream<R>): AsyncGenerator<Str
     }
 
     const before = delivered.chunks;
+    let tracker: CallTracker | undefined;
     try {
       const refusal = circuitRefusal(member);
       if (refusal !== undefined) throw refusal;
+      tracker = member.stats.begin();
       for await (const part of call.open(member, request)) {
+        tracker.sample();
         if (part.type === "finish") {
           trace.servedBy = servedBy(member);
           yield partials.length === 0 ? part : { ...part, usage: continuedUsage(part.usage, before, partials) };
@@ -102,6 +106,7 @@ export async function* routeStream<R>(call: RoutedStream<R>): AsyncGenerator<Str
         message: `${name}: stream ended before it completed`,
       });
     } catch (error) {
+      tracker?.end(error);
       if (!(error instanceof ProviderError) || signal.aborted) throw error;
       const allowed = shouldFallBack(error, routing.fallbackOn, signal, context);
       if (delivered.chunks > 0) {
@@ -112,6 +117,8 @@ export async function* routeStream<R>(call: RoutedStream<R>): AsyncGenerator<Str
       }
       failures.push({ provider: member.provider.name, model: member.model, error });
       last = { member, error };
+    } finally {
+      tracker?.end();
     }
   }
   if (delivered.chunks > 0 && last !== undefined) {

@@ -1,6 +1,4 @@
-import type { Provider } from "../../providers/provider.js";
 import { ProviderError } from "../../providers/provider-error.js";
-import { providerPolicy } from "../provider-policy.js";
 
 /** A target's load as ListProviders and the least-latency balancer see it. */
 export interface TargetStatsSnapshot {
@@ -85,41 +83,4 @@ export class TargetStats {
 export interface CallTracker {
   sample(): void;
   end(error?: unknown): void;
-}
-
-/**
- * Feeds a target's TargetStats from every call through `provider`: in flight while running, latency as
- * TargetStats describes. A stream that the consumer stops early ends without a sample unless it had begun.
- */
-export function withTargetStats(provider: Provider, stats: TargetStats): Provider {
-  return providerPolicy(provider, {
-    async unary(_call, signal, context, invoke) {
-      const tracker = stats.begin();
-      try {
-        const result = await invoke(signal, context);
-        tracker.sample();
-        tracker.end();
-        return result;
-      } catch (error) {
-        tracker.end(error);
-        throw error;
-      }
-    },
-
-    async *stream(_call, signal, context, open) {
-      const tracker = stats.begin();
-      let failure: unknown;
-      try {
-        for await (const part of open(signal, context)) {
-          tracker.sample();
-          yield part;
-        }
-      } catch (error) {
-        failure = error;
-        throw error;
-      } finally {
-        tracker.end(failure);
-      }
-    },
-  });
 }

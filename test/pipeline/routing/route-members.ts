@@ -22,6 +22,8 @@ export interface MemberOptions {
   /** Breaker settings; the provider is wrapped with `withCircuitBreaker`. Default: a breaker of the defaults. */
   breaker?: Partial<Parameters<typeof circuitBreakerSchema.parse>[0]>;
   health?: HealthState;
+  /** The breaker's clock (default Date.now). */
+  now?: () => number;
 }
 
 /** A route member around `provider` with its own breaker and stats, as the lead composes them. */
@@ -30,6 +32,7 @@ export function routeMember(provider: Provider, options: MemberOptions = {}): Ro
   const breaker = new CircuitBreaker(
     { provider: provider.name, model },
     circuitBreakerSchema.parse(options.breaker ?? {}),
+    options.now,
   );
   return {
     provider: withCircuitBreaker(provider, breaker),

@@ -142,9 +142,12 @@ describe("RouteProvider against the emulator", () => {
   it("opens the breaker after repeated failures, fails fast, and closes it with a half-open probe", async () => {
     let down = true;
     harness.emulator().setFault((emulated) => (down && emulated.model === "gpt-down" ? { status: 500 } : undefined));
+    // The breaker's clock moves only when the test says so: a busy machine cannot reach openMs early.
+    let now = 1_000_000;
     const flaky = composedMember(harness.adapter("openai", "openai-flaky"), {
       model: "gpt-down",
       breaker: { failureThreshold: 2, openMs: 60 },
+      now: () => now,
     });
     const route = routeOver([flaky, composedMember(harness.adapter("anthropic", "claude"), { model: "claude-ok" })]);
     for (let i = 0; i < 4; i++) expect((await route.chat(request, live())).text).toBe("Echo: three targets");
@@ -156,7 +159,7 @@ describe("RouteProvider against the emulator", () => {
     expect(routingEvents(context)).toEqual([]);
     expect(context.trace.servedBy?.provider).toBe("claude");
 
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    now += 80;
     down = false;
     const probed = detachedContext();
     await route.chat(request, live(), probed);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { TargetStats, withTargetStats } from "../../../src/pipeline/routing/target-stats.js";
+import type { RouteProvider } from "../../../src/pipeline/routing/route-provider.js";
+import { TargetStats } from "../../../src/pipeline/routing/target-stats.js";
+import { routeMember, routeOver } from "./route-members.js";
 import { RouteFakeProvider, routeError } from "./route-fake-provider.js";
 
 const request = { model: "m", messages: [{ role: "user" as const, content: "hi" }] };
@@ -47,11 +49,16 @@ describe("TargetStats", () => {
   });
 });
 
-describe("withTargetStats", () => {
+describe("RouteProvider feeding a target's TargetStats", () => {
+  /** A one-target route over `fake`, and that target's stats. */
+  function routed(fake: RouteFakeProvider): { route: RouteProvider; stats: TargetStats } {
+    const member = routeMember(fake);
+    return { route: routeOver([member]), stats: member.stats };
+  }
+
   it("counts unary calls in flight while they run", async () => {
-    const stats = new TargetStats();
-    const provider = withTargetStats(new RouteFakeProvider("p", () => ({ text: "ok", delayMs: 20 })), stats);
-    const running = [provider.chat(request, live()), provider.chat(request, live())];
+    const { route, stats } = routed(new RouteFakeProvider("p", () => ({ text: "ok", delayMs: 20 })));
+    const running = [route.chat(request, live()), route.chat(request, live())];
     expect(stats.inFlight).toBe(2);
     await Promise.all(running);
     expect(stats.inFlight).toBe(0);
@@ -59,9 +66,8 @@ describe("withTargetStats", () => {
   });
 
   it("counts a stream in flight until it ends, sampling its first part", async () => {
-    const stats = new TargetStats();
-    const provider = withTargetStats(RouteFakeProvider.answering("p", "a b c"), stats);
-    const iterator = provider.streamChat(request, live())[Symbol.asyncIterator]();
+    const { route, stats } = routed(RouteFakeProvider.answering("p", "a b c"));
+    const iterator = route.streamChat(request, live())[Symbol.asyncIterator]();
     await iterator.next();
     expect(stats.inFlight).toBe(1);
     expect(stats.latencyEwmaMs).toBeDefined();
@@ -70,15 +76,21 @@ describe("withTargetStats", () => {
   });
 
   it("leaves no sample for a failed call or a stream dropped before its first part", async () => {
-    const stats = new TargetStats();
-    await expect(
-      withTargetStats(RouteFakeProvider.failing("p", "overloaded"), stats).chat(request, live()),
-    ).rejects.toMatchObject({ kind: "overloaded" });
-    const slow = withTargetStats(new RouteFakeProvider("p", () => ({ hang: true })), stats);
+    const failing = routed(RouteFakeProvider.failing("p", "overloaded"));
+    await expect(failing.route.chat(request, live())).rejects.toMatchObject({ kind: "overloaded" });
+    expect(failing.stats.snapshot()).toEqual({ inFlight: 0, latencyEwmaMs: undefined });
+    const { route, stats } = routed(new RouteFakeProvider("p", () => ({ hang: true })));
     const controller = new AbortController();
-    const pending = slow.streamChat(request, controller.signal)[Symbol.asyncIterator]().next();
+    const pending = route.streamChat(request, controller.signal)[Symbol.asyncIterator]().next();
     controller.abort();
     await expect(pending).rejects.toMatchObject({ kind: "cancelled" });
     expect(stats.snapshot()).toEqual({ inFlight: 0, latencyEwmaMs: undefined });
+  });
+
+  it("samples a call that timed out (the timeout is its latency)", async () => {
+    const { route, stats } = routed(RouteFakeProvider.failing("p", "timeout"));
+    await expect(route.chat(request, live())).rejects.toMatchObject({ kind: "timeout" });
+    expect(stats.inFlight).toBe(0);
+    expect(stats.latencyEwmaMs).toBeDefined();
   });
 });
