@@ -16,7 +16,7 @@ import { SharedTokenEstimator } from "./rate-limit/tokens/shared-token-estimator
 import { TokenEstimator } from "./rate-limit/tokens/token-estimator.js";
 import { ModelRouter, type Route } from "./routing/model-router.js";
 import { RetryBudget } from "./resilience/retry-budget.js";
-import { withRetry } from "./resilience/retry-policy.js";
+import { retrier } from "./resilience/retry-policy.js";
 import type { RouteMember } from "./routing/route-member.js";
 import { RouteProvider } from "./routing/route-provider.js";
 import { TargetStats } from "./routing/target-stats.js";
@@ -130,17 +130,17 @@ export function composePipeline(
       runtime.targets.push(target);
     }
     const adapter = adapterOf(providerConfig.name);
-    // One attempt layer per target: its hooks in the order docs/architecture.md draws, then the time limits.
-    const attempt = attemptPolicy(
-      adapter,
-      [
+    // One layer per target: its loop of attempts, each through the hooks in the order docs/architecture.md
+    // draws, under the time limits; retried as the retry policy decides.
+    const provider = attemptPolicy(adapter, {
+      hooks: [
         rateLimitHook(runtime.limiter, estimator, maxOutputTokens === undefined ? {} : { maxOutputTokens }),
         circuitBreakerHook(target.breaker),
         attemptRecordingHook(adapter),
       ],
-      providerConfig.timeouts,
-    );
-    const provider = withRetry(attempt, retry, new RetryBudget(retry.budget));
+      timeouts: providerConfig.timeouts,
+      retry: retrier(adapter.name, retry, new RetryBudget(retry.budget)),
+    });
     const member: RouteMember = {
       provider,
       model,

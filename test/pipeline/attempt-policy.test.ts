@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type AttemptHook, attemptPolicy } from "../../src/pipeline/attempt-policy.js";
+import { type AttemptHook, attemptPolicy, type Retrier } from "../../src/pipeline/attempt-policy.js";
 import type { ChatRequest, StreamPart } from "../../src/providers/provider.js";
 import { ProviderError } from "../../src/providers/provider-error.js";
 import { RouteFakeProvider, routeError } from "./routing/route-fake-provider.js";
@@ -31,20 +31,18 @@ async function drain(parts: AsyncIterable<StreamPart>): Promise<void> {
 describe("attemptPolicy", () => {
   it("begins the hooks in order and tells them of a unary answer innermost first", async () => {
     const log: string[] = [];
-    const provider = attemptPolicy(new RouteFakeProvider("p", () => ({ text: "ok" })), [
-      logging("outer", log),
-      logging("inner", log),
-    ]);
+    const provider = attemptPolicy(new RouteFakeProvider("p", () => ({ text: "ok" })), {
+      hooks: [logging("outer", log), logging("inner", log)],
+    });
     await provider.chat(request, new AbortController().signal);
     expect(log).toEqual(["outer:begin", "inner:begin", "inner:answer", "outer:answer", "inner:end", "outer:end"]);
   });
 
   it("shows each stream part to the hooks before the consumer gets it, and ends them after the stream", async () => {
     const log: string[] = [];
-    const provider = attemptPolicy(new RouteFakeProvider("p", () => ({ text: "a b" })), [
-      logging("outer", log),
-      logging("inner", log),
-    ]);
+    const provider = attemptPolicy(new RouteFakeProvider("p", () => ({ text: "a b" })), {
+      hooks: [logging("outer", log), logging("inner", log)],
+    });
     for await (const part of provider.streamChat(request, new AbortController().signal)) log.push(`got:${part.type}`);
     expect(log).toEqual([
       "outer:begin",
@@ -70,7 +68,7 @@ describe("attemptPolicy", () => {
       errorAfterChunks: 1,
       error: routeError("p", "unavailable"),
     }));
-    const provider = attemptPolicy(fake, [logging("outer", log), logging("inner", log)]);
+    const provider = attemptPolicy(fake, { hooks: [logging("outer", log), logging("inner", log)] });
     await expect(drain(provider.streamChat(request, new AbortController().signal))).rejects.toMatchObject({
       kind: "unavailable",
     });
@@ -81,11 +79,9 @@ describe("attemptPolicy", () => {
     const log: string[] = [];
     const fake = new RouteFakeProvider("p", () => ({ text: "ok" }));
     const refusal = routeError("p", "circuit_open");
-    const provider = attemptPolicy(fake, [
-      logging("first", log),
-      logging("refusing", log, refusal),
-      logging("last", log),
-    ]);
+    const provider = attemptPolicy(fake, {
+      hooks: [logging("first", log), logging("refusing", log, refusal), logging("last", log)],
+    });
     await expect(provider.chat(request, new AbortController().signal)).rejects.toBe(refusal);
     expect(log).toEqual(["first:begin", "refusing:begin", "first:fail:circuit_open", "first:end"]);
     expect(fake.calls).toHaveLength(0);
@@ -93,7 +89,9 @@ describe("attemptPolicy", () => {
 
   it("ends the hooks without a failure when the consumer stops reading early", async () => {
     const log: string[] = [];
-    const provider = attemptPolicy(new RouteFakeProvider("p", () => ({ text: "a b c d" })), [logging("hook", log)]);
+    const provider = attemptPolicy(new RouteFakeProvider("p", () => ({ text: "a b c d" })), {
+      hooks: [logging("hook", log)],
+    });
     for await (const _part of provider.streamChat(request, new AbortController().signal)) break;
     expect(log).toEqual(["hook:begin", "hook:delta", "hook:end"]);
   });
@@ -101,16 +99,51 @@ describe("attemptPolicy", () => {
   it("turns a stream that stalls past firstTokenMs into a timeout that the hooks are told of", async () => {
     const log: string[] = [];
     const fake = new RouteFakeProvider("p", () => ({ hang: true }));
-    const provider = attemptPolicy(fake, [logging("hook", log)], { connectMs: 1_000, firstTokenMs: 30 });
+    const provider = attemptPolicy(fake, {
+      hooks: [logging("hook", log)],
+      timeouts: { connectMs: 1_000, firstTokenMs: 30 },
+    });
     await expect(drain(provider.streamChat(request, new AbortController().signal))).rejects.toMatchObject({
       kind: "timeout",
     });
     expect(log).toEqual(["hook:begin", "hook:fail:timeout", "hook:end"]);
   });
 
+  it("runs the hooks again for each retried attempt, and retries a stream only before its first part", async () => {
+    const log: string[] = [];
+    const retry: Retrier = {
+      deposit: () => log.push("deposit"),
+      backOff: async (error, attempt) => {
+        log.push(`backOff:${String(attempt)}`);
+        if (attempt >= 2) throw error;
+      },
+    };
+    const fake = new RouteFakeProvider("p", (call) =>
+      call === 0
+        ? { error: routeError("p", "unavailable") }
+        : { text: "a b", errorAfterChunks: 1, error: routeError("p", "overloaded") },
+    );
+    const provider = attemptPolicy(fake, { hooks: [logging("hook", log)], retry });
+    await expect(drain(provider.streamChat(request, new AbortController().signal))).rejects.toMatchObject({
+      kind: "overloaded",
+    });
+    expect(log).toEqual([
+      "deposit",
+      "hook:begin",
+      "hook:fail:unavailable",
+      "hook:end",
+      "backOff:1",
+      "hook:begin",
+      "hook:delta",
+      "hook:fail:overloaded",
+      "hook:end",
+    ]);
+    expect(fake.calls).toHaveLength(2);
+  });
+
   it("returns the provider itself when there is no hook and no time limit", () => {
     const fake = new RouteFakeProvider("p", () => ({ text: "ok" }));
-    expect(attemptPolicy(fake, [], { connectMs: 1_000 })).toBe(fake);
-    expect(attemptPolicy(fake, [])).toBe(fake);
+    expect(attemptPolicy(fake, { timeouts: { connectMs: 1_000 } })).toBe(fake);
+    expect(attemptPolicy(fake, {})).toBe(fake);
   });
 });

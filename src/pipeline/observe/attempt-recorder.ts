@@ -41,7 +41,7 @@ function maxTokensOf(call: PolicyCall): number | undefined {
  * and bills each attempt when it ends. Calls without a context pass straight through.
  */
 export function withAttemptRecording(provider: Provider): Provider {
-  return attemptPolicy(provider, [attemptRecordingHook(provider)]);
+  return attemptPolicy(provider, { hooks: [attemptRecordingHook(provider)] });
 }
 
 /** withAttemptRecording's part in an attempt of `provider` (its name and type go into the record). */

@@ -46,7 +46,7 @@ export function withRateLimit(
   estimator: TokenEstimator,
   options: RateLimitPolicyOptions = {},
 ): Provider {
-  return attemptPolicy(provider, [rateLimitHook(limiter, estimator, options)]);
+  return attemptPolicy(provider, { hooks: [rateLimitHook(limiter, estimator, options)] });
 }
 
 /**

@@ -219,7 +219,7 @@ export class CircuitBreaker {
  * that stops reading early reports nothing (a half-open probe slot is released).
  */
 export function withCircuitBreaker(provider: Provider, breaker: CircuitBreaker): Provider {
-  return attemptPolicy(provider, [circuitBreakerHook(breaker)]);
+  return attemptPolicy(provider, { hooks: [circuitBreakerHook(breaker)] });
 }
 
 /**

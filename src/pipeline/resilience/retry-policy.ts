@@ -1,10 +1,9 @@
 import type { RetryConfig } from "../../config/pipeline-schema.js";
-import type { CallContext } from "../../providers/call-context.js";
 import type { Provider } from "../../providers/provider.js";
 import { ProviderError } from "../../providers/provider-error.js";
 import { abortableSleep } from "./abortable-sleep.js";
 import { backoff } from "./backoff.js";
-import { providerPolicy } from "../provider-policy.js";
+import { attemptPolicy, type Retrier } from "../attempt-policy.js";
 import type { RetryBudget } from "./retry-budget.js";
 
 /** Injectable sources of time and randomness, for tests. */
@@ -32,68 +31,40 @@ export function withRetry(
   budget: RetryBudget,
   options: RetryOptions = {},
 ): Provider {
+  return attemptPolicy(provider, { retry: retrier(provider.name, config, budget, options) });
+}
+
+/** The retry decisions of withRetry, for a target's attempt loop (attemptPolicy's `retry`). */
+export function retrier(
+  providerName: string,
+  config: RetryConfig,
+  budget: RetryBudget,
+  options: RetryOptions = {},
+): Retrier {
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
-
-  /**
-   * Decides whether the failed attempt number `attempt` is retried: throws the error to give up, or records
-   * the retry and sleeps its delay (throwing `cancelled` if the signal aborts meanwhile).
-   */
-  const backOff = async (
-    error: unknown,
-    attempt: number,
-    model: string,
-    signal: AbortSignal,
-    context: CallContext | undefined,
-  ): Promise<void> => {
-    if (!(error instanceof ProviderError) || !error.retryable || signal.aborted) throw error;
-    if (attempt >= config.maxAttempts) throw error.with({ retriesExhausted: true });
-    const retryAfterMs = error.retryAfterMs ?? 0;
-    if (retryAfterMs > config.maxRetryAfterMs) throw error;
-    const delayMs = Math.max(retryAfterMs, backoff(attempt, config, random));
-    const deadline = context?.deadline;
-    if (deadline !== undefined && now() + delayMs >= deadline) throw error;
-    if (!budget.tryWithdraw()) throw error;
-    context?.trace.record({ type: "retry", provider: provider.name, model, attempt, delayMs, reason: error.kind });
-    try {
-      await abortableSleep(delayMs, signal);
-    } catch (sleepError) {
-      throw new ProviderError({
-        kind: "cancelled",
-        provider: provider.name,
-        message: `${provider.name}: the request was cancelled while waiting to retry`,
-        cause: sleepError,
-      });
-    }
+  return {
+    deposit: () => budget.deposit(),
+    async backOff(error, attempt, model, signal, context) {
+      if (!(error instanceof ProviderError) || !error.retryable || signal.aborted) throw error;
+      if (attempt >= config.maxAttempts) throw error.with({ retriesExhausted: true });
+      const retryAfterMs = error.retryAfterMs ?? 0;
+      if (retryAfterMs > config.maxRetryAfterMs) throw error;
+      const delayMs = Math.max(retryAfterMs, backoff(attempt, config, random));
+      const deadline = context?.deadline;
+      if (deadline !== undefined && now() + delayMs >= deadline) throw error;
+      if (!budget.tryWithdraw()) throw error;
+      context?.trace.record({ type: "retry", provider: providerName, model, attempt, delayMs, reason: error.kind });
+      try {
+        await abortableSleep(delayMs, signal);
+      } catch (sleepError) {
+        throw new ProviderError({
+          kind: "cancelled",
+          provider: providerName,
+          message: `${providerName}: the request was cancelled while waiting to retry`,
+          cause: sleepError,
+        });
+      }
+    },
   };
-
-  return providerPolicy(provider, {
-    async unary(call, signal, context, invoke) {
-      budget.deposit();
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await invoke(signal, context);
-        } catch (error) {
-          await backOff(error, attempt, call.request.model, signal, context);
-        }
-      }
-    },
-
-    async *stream(call, signal, context, open) {
-      budget.deposit();
-      for (let attempt = 1; ; attempt++) {
-        let delivered = false;
-        try {
-          for await (const part of open(signal, context)) {
-            delivered = true;
-            yield part;
-          }
-          return;
-        } catch (error) {
-          if (delivered) throw error;
-          await backOff(error, attempt, call.request.model, signal, context);
-        }
-      }
-    },
-  });
 }

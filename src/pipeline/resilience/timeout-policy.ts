@@ -8,5 +8,5 @@ import { attemptPolicy } from "../attempt-policy.js";
  * three limits, the provider is returned as is.
  */
 export function withTimeouts(provider: Provider, config: TimeoutsConfig): Provider {
-  return attemptPolicy(provider, [], config);
+  return attemptPolicy(provider, { timeouts: config });
 }
