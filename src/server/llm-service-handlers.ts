@@ -66,19 +66,15 @@ function gatewayCall(context: HandlerContext, metadata: Record<string, string>, 
 type StreamMessage = MessageInitShape<typeof StreamChatResponseSchema> &
   MessageInitShape<typeof StreamCompleteResponseSchema>;
 
-async function* toWireStream(parts: AsyncIterable<GatewayStreamPart>): AsyncGenerator<StreamMessage> {
-  for await (const part of parts) {
-    if (part.type === "delta") {
-      yield { delta: part.text };
-    } else {
-      yield {
+function toWireStreamMessage(part: GatewayStreamPart): StreamMessage {
+  return part.type === "delta"
+    ? { delta: part.text }
+    : {
         id: part.id,
         finishReason: toWireFinishReason(part.finishReason),
         usage: toWireUsage(part.usage, part.metadata),
         metadata: toWireMetadata(part.metadata),
       };
-    }
-  }
 }
 
 /**
@@ -128,7 +124,7 @@ export function registerLLMService(
       const messages = toChatMessages(request.messages);
       const options = toGenerationOptions(request.options);
       const o = observed("StreamChat", model, context, request.metadata, messages);
-      yield* toWireStream(observer.stream(o, gateway.streamChat(model, { ...options, messages }, o.call)));
+      yield* observer.stream(o, gateway.streamChat(model, { ...options, messages }, o.call), toWireStreamMessage);
     },
 
     async complete(request, context) {
@@ -155,8 +151,10 @@ export function registerLLMService(
       const o = observed("StreamComplete", model, context, request.metadata, [
         { role: "user", content: request.prompt },
       ]);
-      yield* toWireStream(
-        observer.stream(o, gateway.streamComplete(model, { ...options, prompt: request.prompt }, o.call)),
+      yield* observer.stream(
+        o,
+        gateway.streamComplete(model, { ...options, prompt: request.prompt }, o.call),
+        toWireStreamMessage,
       );
     },
 

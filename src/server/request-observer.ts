@@ -58,7 +58,12 @@ export class RequestObserver {
     }
   }
 
-  async *stream(request: ObservedRequest, parts: AsyncIterable<GatewayStreamPart>): AsyncGenerator<GatewayStreamPart> {
+  /** Relays a stream's parts, each mapped to its wire message in place, and reports the stream when it ends. */
+  async *stream<W>(
+    request: ObservedRequest,
+    parts: AsyncIterable<GatewayStreamPart>,
+    toWire: (part: GatewayStreamPart) => W,
+  ): AsyncGenerator<W> {
     const startedAt = now();
     let firstChunkAt: number | undefined;
     let chunks = 0;
@@ -74,7 +79,7 @@ export class RequestObserver {
         } else {
           billed = part;
         }
-        yield part;
+        yield toWire(part);
       }
     } catch (error) {
       failure = error;

@@ -40,7 +40,8 @@ export interface RouteProviderOptions {
  * - Fallback: on an error whose trigger is in `routing.fallbackOn` (see fallbackTrigger: never on the
  *   caller's invalid_request or cancel, nor past the deadline) the next target is tried and a `fallback`
  *   event is recorded. When all fail, routeExhaustedError chooses the error thrown.
- * - Streams: see routeStream (transparent fallback before the first delta, then `routing.midStream`).
+ * - Streams: see routeStream (transparent fallback before the first delta, then `routing.midStream`); the
+ *   order of the targets is planned when the stream is asked for, and the stream is routeStream's own.
  * - `context.trace.servedBy` is set to the target that answered.
  * The route feeds each member's TargetStats itself (in flight while a call runs, its latency to the answer or
  * to a stream's first part). Its `type` is its first target's.
@@ -88,13 +89,9 @@ export class RouteProvider implements Provider {
     );
   }
 
-  async *streamChat(
-    request: ChatRequest,
-    signal: AbortSignal,
-    context?: CallContext,
-  ): AsyncGenerator<StreamPart, void, undefined> {
+  streamChat(request: ChatRequest, signal: AbortSignal, context?: CallContext): AsyncIterable<StreamPart> {
     const ctx = context ?? detachedContext();
-    yield* routeStream({
+    return routeStream({
       route: this.name,
       members: this.plan(),
       request,
@@ -106,13 +103,9 @@ export class RouteProvider implements Provider {
     });
   }
 
-  async *streamComplete(
-    request: CompletionRequest,
-    signal: AbortSignal,
-    context?: CallContext,
-  ): AsyncGenerator<StreamPart, void, undefined> {
+  streamComplete(request: CompletionRequest, signal: AbortSignal, context?: CallContext): AsyncIterable<StreamPart> {
     const ctx = context ?? detachedContext();
-    yield* routeStream({
+    return routeStream({
       route: this.name,
       members: this.plan(),
       request,
