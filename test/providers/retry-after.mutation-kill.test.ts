@@ -1,12 +1,15 @@
 import { describe, expect, it } from "vitest";
+import { createAnthropicProvider } from "../../src/providers/anthropic/create-anthropic-provider.js";
 import { createOpenAIProvider } from "../../src/providers/openai/create-openai-provider.js";
+import { anthropicTestConfig } from "./anthropic/anthropic-test-config.js";
 import { providerErrorOf } from "../support/provider-error-of.js";
 import { jsonHeaders, startScriptedServer } from "../support/scripted-server.js";
 import { openAITestConfig } from "./openai/openai-test-config.js";
 import { chatRequest } from "./openai/scripted-openai-provider.js";
 
 // Kill tests for src/providers/retry-after.ts (mutation testing, see docs/testing.md): a 429 whose
-// `retry-after` is an HTTP date rather than a number of seconds, or empty.
+// `retry-after` is an HTTP date rather than a number of seconds, or empty; an Anthropic 429 that gives only its
+// rate-limit reset time.
 
 async function rateLimitedWith(retryAfter: string): Promise<number | undefined> {
   const server = await startScriptedServer({
@@ -46,5 +49,27 @@ describe("retryAfterMs from an HTTP-date retry-after", () => {
 describe("retryAfterMs from an empty retry-after", () => {
   it("gives no wait: an empty retry-after asks for none", async () => {
     expect(await rateLimitedWith("")).toBeUndefined();
+  });
+});
+
+describe("retryAfterMs from Anthropic's rate-limit reset times", () => {
+  it("waits until the reset of a 429 without retry-after, not a whole day", async () => {
+    const at = Date.now() + 30_000;
+    const server = await startScriptedServer({
+      status: 429,
+      headers: { ...jsonHeaders, "anthropic-ratelimit-requests-reset": new Date(at).toISOString() },
+      body: JSON.stringify({ type: "error", error: { type: "rate_limit_error", message: "slow down" } }),
+    });
+    try {
+      const provider = createAnthropicProvider(anthropicTestConfig(server.url));
+      const before = Date.now();
+      const error = await providerErrorOf(provider.chat(chatRequest, new AbortController().signal));
+      const after = Date.now();
+      expect(error.kind).toBe("rate_limited");
+      expect(error.retryAfterMs).toBeGreaterThanOrEqual(at - after);
+      expect(error.retryAfterMs).toBeLessThanOrEqual(at - before);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createAzureProvider } from "../../../src/providers/azure/create-azure-provider.js";
+import { jsonHeaders, startScriptedServer } from "../../support/scripted-server.js";
 import { openAITestConfig } from "../openai/openai-test-config.js";
 
 // Kill tests for src/providers/azure/create-azure-provider.ts (mutation testing, see docs/testing.md).
@@ -11,5 +12,33 @@ describe("createAzureProvider", () => {
     expect(() => createAzureProvider(config)).toThrow(
       new Error("azure provider azure-test needs baseUrl (the resource endpoint)"),
     );
+  });
+});
+
+function chatAnswer(): string {
+  return JSON.stringify({
+    id: "chatcmpl-1",
+    object: "chat.completion",
+    created: 1,
+    model: "gpt-4o",
+    choices: [{ index: 0, message: { role: "assistant", content: "Hello" }, finish_reason: "stop" }],
+    usage: { prompt_tokens: 2, completion_tokens: 1, total_tokens: 3 },
+  });
+}
+
+describe("createAzureProvider: the resource endpoint", () => {
+  it("drops every trailing slash of the endpoint, so requests reach /openai/deployments/…", async () => {
+    const server = await startScriptedServer({ status: 200, headers: jsonHeaders, body: chatAnswer() });
+    try {
+      const provider = createAzureProvider(openAITestConfig("azure", `${server.url}//`));
+      const request = { model: "my-deployment", messages: [{ role: "user" as const, content: "Hi" }] };
+      const result = await provider.chat(request, new AbortController().signal);
+      expect(result.text).toBe("Hello");
+      expect(server.requests.map((r) => r.path)).toEqual([
+        "/openai/deployments/my-deployment/chat/completions?api-version=2024-10-21",
+      ]);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
 import { detachedContext } from "../../../src/providers/call-context.js";
 import { createOpenAIProvider } from "../../../src/providers/openai/create-openai-provider.js";
@@ -8,7 +9,8 @@ import { openAISse } from "../../support/sse-framing.js";
 import { openAITestConfig } from "./openai-test-config.js";
 
 // Kill tests for src/providers/openai/openai-provider.ts (mutation testing, see docs/testing.md): the legacy
-// completions endpoint gets the call's signal and the context's response-headers listener, as chat does.
+// completions endpoint gets the call's signal and the context's response-headers listener, as chat does; every
+// call lets go of the caller's signal when it ends.
 
 function completionAnswer(): string {
   return JSON.stringify({
@@ -99,6 +101,53 @@ describe("OpenAIProvider completions: the call context", () => {
       );
       expect(result.text).toBe("Hello");
       expect(headersArrived).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+function chatAnswer(): string {
+  return JSON.stringify({
+    id: "chatcmpl-1",
+    object: "chat.completion",
+    created: 1,
+    model: "gpt-test",
+    choices: [{ index: 0, message: { role: "assistant", content: "Hello" }, finish_reason: "stop" }],
+    usage: { prompt_tokens: 2, completion_tokens: 1, total_tokens: 3 },
+  });
+}
+
+// Without pipeline time limits, the attempt policy hands the RPC's own signal to every attempt of the call
+// (retries, fallbacks): a call must let go of it when it ends, or each attempt leaves a listener on it.
+describe("OpenAIProvider: the caller's signal once a call ended", () => {
+  it("holds no listener on it after a chat answer", async () => {
+    const server = await startScriptedServer({ status: 200, headers: jsonHeaders, body: chatAnswer() });
+    try {
+      const provider = createOpenAIProvider(openAITestConfig("openai", `${server.url}/v1`));
+      const signal = new AbortController().signal;
+      const call = provider.chat({ model: "gpt-test", messages: [{ role: "user", content: "Hi" }] }, signal);
+      expect(getEventListeners(signal, "abort")).toHaveLength(1);
+      expect((await call).text).toBe("Hello");
+      expect(getEventListeners(signal, "abort")).toHaveLength(0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("holds no listener on it after a completion stream ended", async () => {
+    const server = await startScriptedServer({ status: 200, headers: sseHeaders, body: completionStream() });
+    try {
+      const provider = createOpenAIProvider(openAITestConfig("openai", `${server.url}/v1`));
+      const signal = new AbortController().signal;
+      const seen: string[] = [];
+      for await (const part of provider.streamComplete({ model: "gpt-test", prompt: "Hi" }, signal)) {
+        // While the stream runs, a cancel of the caller's signal still reaches the upstream call.
+        const listening = getEventListeners(signal, "abort").length;
+        seen.push(`${part.type === "delta" ? part.text : part.finishReason} (${listening})`);
+      }
+      expect(seen).toEqual(["Hel (1)", "lo (1)", "stop (1)"]);
+      expect(getEventListeners(signal, "abort")).toHaveLength(0);
     } finally {
       await server.close();
     }
