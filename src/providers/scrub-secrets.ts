@@ -19,11 +19,28 @@ const secretPatterns: readonly [RegExp, string][] = [
 const maxMessageChars = 2_000;
 
 /**
+ * Text read past a cut before scrubbing, so that a credential across the cut is recognised whole (and
+ * replaced) rather than kept in part; longer than any credential the patterns match in practice.
+ */
+const scrubMarginChars = 1_024;
+
+/**
  * A provider's message made safe to log, trace and return to a caller: every credential-shaped fragment is
  * replaced and the text is bounded. ProviderError applies it to every message, so this is the one place.
  */
 export function scrubSecrets(text: string): string {
-  let scrubbed = text.length > maxMessageChars ? `${text.slice(0, maxMessageChars)}…` : text;
+  return scrubbedPrefix(text, maxMessageChars);
+}
+
+/**
+ * At most `maxChars` characters of `text` (and "…" when it was cut), credentials replaced before the cut: a
+ * key that the cut would split is replaced whole, never kept in part. The scrubbing reads a bounded prefix, so
+ * a huge message costs no more than a short one.
+ */
+export function scrubbedPrefix(text: string, maxChars: number): string {
+  const precut = text.length > maxChars + scrubMarginChars;
+  let scrubbed = precut ? text.slice(0, maxChars + scrubMarginChars) : text;
   for (const [pattern, replacement] of secretPatterns) scrubbed = scrubbed.replace(pattern, replacement);
-  return scrubbed;
+  if (scrubbed.length > maxChars) return `${scrubbed.slice(0, maxChars)}…`;
+  return precut ? `${scrubbed}…` : scrubbed;
 }

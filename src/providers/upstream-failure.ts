@@ -1,4 +1,5 @@
 import type { ProviderErrorKind } from "./provider-error.js";
+import { scrubbedPrefix } from "./scrub-secrets.js";
 
 /** Longest upstream text kept in a message: an HTML error page from a proxy is no message. */
 const maxTextLength = 1000;
@@ -55,13 +56,12 @@ export function isConnectionLoss(error: unknown): boolean {
 
 /**
  * An upstream message as a ProviderError carries it: prefixed with the configured provider name, the
- * provider's API key cut out (a last line of defence: ProviderError scrubs credential-shaped text too) and
- * at most 1,000 characters of upstream text.
+ * provider's API key cut out and credential-shaped text replaced (scrubbedPrefix: before the cut, so no key
+ * is kept in part) and at most 1,000 characters of upstream text.
  */
 export function upstreamMessage(provider: string, text: string, secret?: string): string {
-  const scrubbed = secret === undefined || secret.length < 4 ? text : text.split(secret).join("[REDACTED]");
-  const capped = scrubbed.length > maxTextLength ? `${scrubbed.slice(0, maxTextLength)}…` : scrubbed;
-  return `${provider}: ${capped}`;
+  const keyless = secret === undefined || secret.length < 4 ? text : text.split(secret).join("[REDACTED]");
+  return `${provider}: ${scrubbedPrefix(keyless, maxTextLength)}`;
 }
 
 function codeOf(error: Error): string | undefined {

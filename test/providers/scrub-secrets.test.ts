@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ProviderError } from "../../src/providers/provider-error.js";
 import { scrubSecrets } from "../../src/providers/scrub-secrets.js";
+import { upstreamMessage } from "../../src/providers/upstream-failure.js";
 
 describe("scrubSecrets", () => {
   it.each([
@@ -34,6 +35,33 @@ describe("scrubSecrets", () => {
 
   it("bounds a long message", () => {
     expect(scrubSecrets("x".repeat(10_000)).length).toBeLessThanOrEqual(2_001);
+  });
+
+  it("replaces a key that the cut would split, instead of keeping part of it", () => {
+    const key = "0123456789abcdef0123456789abcdef";
+    for (const at of [1_990, 1_999, 2_000 - key.length]) {
+      const scrubbed = scrubSecrets(`${"x ".repeat(at / 2)}${key} and more text after it`.padEnd(3_000, "."));
+      expect(scrubbed).not.toMatch(/[0-9a-f]{8}/);
+      expect(scrubbed.length).toBeLessThanOrEqual(2_001);
+      expect(scrubbed.endsWith("…")).toBe(true);
+    }
+  });
+
+  it("marks the cut of a message whose redactions made it shorter than the bound", () => {
+    const keys = "Bearer abcdefghijklmnopqrstuvwxyz0123456789 ".repeat(100);
+    const scrubbed = scrubSecrets(keys);
+    expect(scrubbed.length).toBeLessThanOrEqual(2_001);
+    expect(scrubbed).not.toContain("abcdefghij");
+    expect(scrubbed.endsWith("…")).toBe(true);
+  });
+});
+
+describe("upstreamMessage", () => {
+  it("replaces a credential across its 1,000-character cut whole", () => {
+    const key = "0123456789abcdef0123456789abcdef";
+    const message = upstreamMessage("azure", `${"y ".repeat(495)}${key} ${"z".repeat(500)}`);
+    expect(message).not.toMatch(/[0-9a-f]{8}/);
+    expect(message.startsWith(`azure: ${"y ".repeat(495)}[redacted]`)).toBe(true);
   });
 });
 
