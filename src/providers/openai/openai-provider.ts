@@ -70,7 +70,7 @@ export class OpenAIProvider implements Provider {
       const { data, response } = await this.#client.chat.completions
         .create(body, { signal: callSignal })
         .withResponse();
-      return { chunks: data, headers: response.headers, text: (chunk) => chunk.choices[0]?.delta.content };
+      return { chunks: data, headers: response.headers, text: (choice) => choice.delta.content };
     });
   }
 
@@ -88,7 +88,7 @@ export class OpenAIProvider implements Provider {
     return this.#stream<Completion>(signal, async (callSignal) => {
       const body = openAIParams.completionStream(request);
       const { data, response } = await this.#client.completions.create(body, { signal: callSignal }).withResponse();
-      return { chunks: data, headers: response.headers, text: (chunk) => chunk.choices[0]?.text };
+      return { chunks: data, headers: response.headers, text: (choice) => choice.text };
     });
   }
 
@@ -154,8 +154,9 @@ export class OpenAIProvider implements Provider {
 }
 
 /** An upstream stream once its response headers arrived. */
-interface OpenedStream<C> {
+interface OpenedStream<C extends OpenAIStreamChunk> {
   chunks: AsyncIterable<C>;
   headers: Headers;
-  text(chunk: C): string | null | undefined;
+  /** The text delta of the chunk's choice of index 0. */
+  text(choice: C["choices"][number]): string | null | undefined;
 }

@@ -23,8 +23,8 @@ export interface OpenAIStreamOptions<C extends OpenAIStreamChunk> {
    * asked) or just has zero usage (some OpenAI-compatible servers never send it).
    */
   requireUsage: boolean;
-  /** The text delta of the chunk's first choice. */
-  text(chunk: C): string | null | undefined;
+  /** The text delta of the chunk's choice of index 0 (the one whose finish reason ends the stream). */
+  text(choice: C["choices"][number]): string | null | undefined;
 }
 
 /**
@@ -46,7 +46,7 @@ export async function* openAIStream<C extends OpenAIStreamChunk>(
     if (chunk.usage) usage = openAIUsage(chunk.usage);
     const choice = chunk.choices.find((c) => c.index === 0);
     if (!choice) continue;
-    const text = options.text(chunk);
+    const text = options.text(choice);
     if (text) yield { type: "delta", text };
     if (choice.finish_reason) finishReason = openAIFinishReason(choice.finish_reason);
   }
