@@ -6,6 +6,7 @@ import { rateLimitingSchema } from "../../../src/config/pipeline-schema.js";
 import { createRateLimitStore, type RateLimitStore } from "../../../src/pipeline/rate-limit/rate-limit-store.js";
 import { RateLimiter } from "../../../src/pipeline/rate-limit/rate-limiter.js";
 import { ProviderError } from "../../../src/providers/provider-error.js";
+import { outcomeOf } from "./admission-outcome.js";
 
 interface LimiterSpec {
   name?: string;
@@ -26,16 +27,6 @@ function limiterOf(spec: LimiterSpec): RateLimiter {
     windowMs: 60_000,
     ...(spec.now === undefined ? {} : { now: spec.now }),
   });
-}
-
-/** "admitted", the kind of the error it failed with, or "waiting" when neither happened within 100 ms. */
-async function outcomeOf(promise: Promise<unknown>): Promise<string> {
-  const waiting = new Promise<string>((resolve) => setTimeout(() => resolve("waiting"), 100));
-  const settled = promise.then(
-    () => "admitted",
-    (error: unknown) => (error instanceof ProviderError ? error.kind : String(error)),
-  );
-  return Promise.race([settled, waiting]);
 }
 
 const signal = (): AbortSignal => new AbortController().signal;

@@ -11,6 +11,7 @@ import { CallTrace } from "../../../src/providers/call-context.js";
 import type { ChatRequest } from "../../../src/providers/provider.js";
 import { ProviderError } from "../../../src/providers/provider-error.js";
 import { RouteFakeProvider, routeError } from "../routing/route-fake-provider.js";
+import { outcomeOf } from "./admission-outcome.js";
 
 function limiterOf(limits: { requestsPerMinute?: number; tokensPerMinute?: number }, maxWaitMs = 30_000): RateLimiter {
   return new RateLimiter({
@@ -21,16 +22,6 @@ function limiterOf(limits: { requestsPerMinute?: number; tokensPerMinute?: numbe
     queue: { maxDepth: 16, maxWaitMs },
     windowMs: 60_000,
   });
-}
-
-/** "admitted", the kind of the error it failed with, or "waiting" when neither happened within 100 ms. */
-async function outcomeOf(promise: Promise<unknown>): Promise<string> {
-  const waiting = new Promise<string>((resolve) => setTimeout(() => resolve("waiting"), 100));
-  const settled = promise.then(
-    () => "admitted",
-    (error: unknown) => (error instanceof ProviderError ? error.kind : String(error)),
-  );
-  return Promise.race([settled, waiting]);
 }
 
 describe("RateLimiter: failing at once what would wait too long", () => {
