@@ -121,4 +121,24 @@ describe("pooledFetch bodies it hands to the global fetch", () => {
       await server.close();
     }
   });
+
+  it("sends a call whose body is a FormData as a multipart form", async () => {
+    // The SDKs send file uploads this way; the pool's request cannot encode a form, the global fetch can.
+    const server = await startEchoServer();
+    const agent = new Agent();
+    try {
+      const form = new FormData();
+      form.append("purpose", "batch");
+      const response = await pooledFetch(agent)(`${server.url}/v1/files`, { method: "POST", body: form });
+      const echo = (await response.json()) as Echo;
+      expect(echo.method).toBe("POST");
+      const [contentType] = headerLines(echo, "content-type");
+      const boundary = /^multipart\/form-data; boundary=(\S+)$/.exec(contentType ?? "")?.[1];
+      expect(boundary).toBeDefined();
+      expect(echo.body).toContain(`--${boundary}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n`);
+    } finally {
+      await agent.close();
+      await server.close();
+    }
+  });
 });

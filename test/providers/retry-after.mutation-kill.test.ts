@@ -9,7 +9,7 @@ import { chatRequest } from "./openai/scripted-openai-provider.js";
 
 // Kill tests for src/providers/retry-after.ts (mutation testing, see docs/testing.md): a 429 whose
 // `retry-after` is an HTTP date rather than a number of seconds, or empty; an Anthropic 429 that gives only its
-// rate-limit reset time.
+// rate-limit reset time; a `retry-after-ms` of 0 or below 0.
 
 async function rateLimitedWith(retryAfter: string): Promise<number | undefined> {
   const server = await startScriptedServer({
@@ -71,5 +71,31 @@ describe("retryAfterMs from Anthropic's rate-limit reset times", () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe("retryAfterMs from retry-after-ms", () => {
+  async function rateLimitedWithHeaders(headers: Record<string, string>): Promise<number | undefined> {
+    const server = await startScriptedServer({
+      status: 429,
+      headers: { ...jsonHeaders, ...headers },
+      body: JSON.stringify({ error: { message: "Rate limit reached", type: "requests", code: "rate_limit_exceeded" } }),
+    });
+    try {
+      const provider = createOpenAIProvider(openAITestConfig("openai", `${server.url}/v1`));
+      const error = await providerErrorOf(provider.chat(chatRequest, new AbortController().signal));
+      expect(error.kind).toBe("rate_limited");
+      return error.retryAfterMs;
+    } finally {
+      await server.close();
+    }
+  }
+
+  it("takes a retry-after-ms of 0 as it is: no wait, not the retry-after's", async () => {
+    expect(await rateLimitedWithHeaders({ "retry-after-ms": "0", "retry-after": "5" })).toBe(0);
+  });
+
+  it("ignores a negative retry-after-ms and waits the retry-after's seconds", async () => {
+    expect(await rateLimitedWithHeaders({ "retry-after-ms": "-1", "retry-after": "5" })).toBe(5000);
   });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { createOpenAICompatibleProvider } from "../../../src/providers/openai-compatible/create-openai-compatible-provider.js";
+import { jsonHeaders, startScriptedServer } from "../../support/scripted-server.js";
 import { openAITestConfig } from "../openai/openai-test-config.js";
+import { chatRequest } from "../openai/scripted-openai-provider.js";
 
 // Kill tests for src/providers/openai-compatible/create-openai-compatible-provider.ts (mutation testing, see
 // docs/testing.md).
@@ -12,5 +14,33 @@ describe("createOpenAICompatibleProvider", () => {
     expect(() => createOpenAICompatibleProvider(config)).toThrow(
       new Error("openai-compatible provider openai-compatible-test needs baseUrl"),
     );
+  });
+
+  it("sends the configured organization and project with each call", async () => {
+    const server = await startScriptedServer({
+      status: 200,
+      headers: jsonHeaders,
+      body: JSON.stringify({
+        id: "chatcmpl-1",
+        object: "chat.completion",
+        created: 1,
+        model: "gpt-test",
+        choices: [{ index: 0, message: { role: "assistant", content: "Hello" }, finish_reason: "stop" }],
+        usage: { prompt_tokens: 2, completion_tokens: 1, total_tokens: 3 },
+      }),
+    });
+    try {
+      const config = openAITestConfig("openai-compatible", `${server.url}/v1`, {
+        organization: "org-compat",
+        project: "proj-compat",
+      });
+      const result = await createOpenAICompatibleProvider(config).chat(chatRequest, new AbortController().signal);
+      expect(result.text).toBe("Hello");
+      expect(server.requests).toHaveLength(1);
+      expect(server.requests[0]?.headers["openai-organization"]).toBe("org-compat");
+      expect(server.requests[0]?.headers["openai-project"]).toBe("proj-compat");
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -100,3 +100,31 @@ describe("openAIResults: completion answers", () => {
     }
   });
 });
+
+describe("openAIResults: chat answers", () => {
+  it("answers with the choice of index 0 when the answer lists another choice first", async () => {
+    const server = await startScriptedServer({
+      status: 200,
+      headers: jsonHeaders,
+      body: JSON.stringify({
+        id: "chatcmpl-2",
+        object: "chat.completion",
+        created: 1,
+        model: "gpt-test",
+        choices: [
+          { index: 1, message: { role: "assistant", content: "second choice" }, finish_reason: "length" },
+          { index: 0, message: { role: "assistant", content: "first choice" }, finish_reason: "stop" },
+        ],
+        usage: { prompt_tokens: 2, completion_tokens: 4, total_tokens: 6 },
+      }),
+    });
+    try {
+      const provider = createOpenAIProvider(openAITestConfig("openai", `${server.url}/v1`));
+      const result = await provider.chat(chatRequest, new AbortController().signal);
+      expect(result.text).toBe("first choice");
+      expect(result.finishReason).toBe("stop");
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -29,3 +29,35 @@ describe("openAIUsage: an answer whose usage has no total", () => {
     }
   });
 });
+
+describe("openAIUsage: an answer whose usage is null", () => {
+  it("reports zero usage marked missing, so the gateway bills an estimate instead of nothing", async () => {
+    // Some OpenAI-compatible servers answer `"usage": null`; billing prices a usage marked missing by estimate.
+    const server = await startScriptedServer({
+      status: 200,
+      headers: jsonHeaders,
+      body: JSON.stringify({
+        id: "chatcmpl-2",
+        object: "chat.completion",
+        created: 1,
+        model: "gpt-test",
+        choices: [{ index: 0, message: { role: "assistant", content: "Hello" }, finish_reason: "stop" }],
+        usage: null,
+      }),
+    });
+    try {
+      const provider = createOpenAIProvider(openAITestConfig("openai", `${server.url}/v1`));
+      const result = await provider.chat(chatRequest, new AbortController().signal);
+      expect(result.usage).toStrictEqual({
+        promptTokens: 0,
+        completionTokens: 0,
+        totalTokens: 0,
+        cachedPromptTokens: 0,
+        cacheWriteTokens: 0,
+        missing: true,
+      });
+    } finally {
+      await server.close();
+    }
+  });
+});
