@@ -45,12 +45,17 @@ export function connectionErrorCode(error: unknown): string | undefined {
 }
 
 /**
- * Whether an error is the connection failing below HTTP: a coded connection failure, or undici's
- * `TypeError: terminated` (a body cut short) or `fetch failed` anywhere along its cause chain.
+ * Whether an error is the connection failing below HTTP: a coded connection failure, undici's parser error
+ * (an answer whose HTTP framing broke mid-way, such as a chunk size that is not hexadecimal), or undici's
+ * `TypeError: terminated` (a body cut short) or `fetch failed`, anywhere along its cause chain.
  */
 export function isConnectionLoss(error: unknown): boolean {
   return causeChain(error).some(
-    (e) => e.message === "terminated" || e.message === "fetch failed" || codeOf(e) !== undefined,
+    (e) =>
+      e.message === "terminated" ||
+      e.message === "fetch failed" ||
+      e.name === "HTTPParserError" ||
+      codeOf(e) !== undefined,
   );
 }
 

@@ -61,6 +61,14 @@ describe("isConnectionLoss", () => {
     expect(isConnectionLoss(new Error("outer", { cause: coded("EPIPE") }))).toBe(true);
   });
 
+  it("is true for undici's parser error (an answer whose HTTP framing broke), with or without a code", () => {
+    const parserError = Object.assign(new Error("Response does not match the HTTP/1.1 protocol"), {
+      name: "HTTPParserError",
+    });
+    expect(isConnectionLoss(parserError)).toBe(true);
+    expect(isConnectionLoss(new Error("outer", { cause: parserError }))).toBe(true);
+  });
+
   it("is false for other errors and for values that are not errors", () => {
     expect(isConnectionLoss(new Error("Unexpected token < in JSON"))).toBe(false);
     expect(isConnectionLoss("terminated")).toBe(false);
