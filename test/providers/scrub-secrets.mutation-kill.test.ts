@@ -15,3 +15,18 @@ describe("scrubSecrets: a message longer than the bound", () => {
     expect(error.with({ retryable: false }).message).toBe(`${long.slice(0, 2_000)}…`);
   });
 });
+
+describe("scrubbedPrefix: the bounded prefix it scrubs", () => {
+  it("reads no text past the bound and its margin, even when scrubbing shortened what came before", () => {
+    // 4,000 characters of one key, then a tail: the first 3,024 (2,000 + the 1,024 margin) scrub to one marker.
+    const message = `${"sk-".padEnd(4_000, "a")} and the tail`;
+    const error = new ProviderError({ kind: "auth", provider: "openai-test", message });
+    expect(error.message).toBe("[redacted key]…");
+  });
+
+  it("keeps a message of exactly the bound and its margin whole, with no cut mark, once scrubbed", () => {
+    const message = "sk-".padEnd(3_024, "a");
+    const error = new ProviderError({ kind: "auth", provider: "openai-test", message });
+    expect(error.message).toBe("[redacted key]");
+  });
+});
