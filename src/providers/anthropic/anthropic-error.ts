@@ -13,7 +13,7 @@ const retryHintKinds: ReadonlySet<ProviderErrorKind> = new Set(["overloaded", "u
  * with the configured provider name. A caller's abort wins over everything else: the call was cancelled,
  * whatever the SDK made of the interrupted request.
  */
-export function anthropicError(error: unknown, provider: string, signal?: AbortSignal): ProviderError {
+export function anthropicError(error: unknown, provider: string, signal?: AbortSignal, secret?: string): ProviderError {
   if (error instanceof ProviderError) return error;
   if (signal?.aborted === true || error instanceof APIUserAbortError) {
     return new ProviderError({ kind: "cancelled", provider, message: `${provider}: request cancelled`, cause: error });
@@ -26,16 +26,21 @@ export function anthropicError(error: unknown, provider: string, signal?: AbortS
     const reason = code === undefined ? "connection failed" : `connection failed (${code})`;
     return new ProviderError({ kind: "unavailable", provider, message: `${provider}: ${reason}`, cause: error });
   }
-  if (error instanceof APIError) return fromApiError(error, provider);
+  if (error instanceof APIError) return fromApiError(error, provider, secret);
   if (isConnectionLoss(error)) {
     const message = `${provider}: connection lost while reading the response`;
     return new ProviderError({ kind: "unavailable", provider, message, cause: error });
   }
   const detail = error instanceof Error ? error.message : String(error);
-  return new ProviderError({ kind: "internal", provider, message: upstreamMessage(provider, detail), cause: error });
+  return new ProviderError({
+    kind: "internal",
+    provider,
+    message: upstreamMessage(provider, detail, secret),
+    cause: error,
+  });
 }
 
-function fromApiError(error: APIError, provider: string): ProviderError {
+function fromApiError(error: APIError, provider: string, secret: string | undefined): ProviderError {
   const detail = error.apiMessage ?? error.message;
   const status = error.status;
   const kind =
@@ -47,7 +52,7 @@ function fromApiError(error: APIError, provider: string): ProviderError {
   return new ProviderError({
     kind,
     provider,
-    message: upstreamMessage(provider, detail),
+    message: upstreamMessage(provider, detail, secret),
     status,
     providerRequestId,
     retryAfterMs: status === undefined ? undefined : waitHint(kind, error.headers),

@@ -38,9 +38,12 @@ export class AnthropicProvider implements Provider {
   readonly name: string;
   readonly #client: Anthropic;
   readonly #defaultMaxTokens: number;
+  /** The client's API key, cut out of every error message (a last line of defence behind the scrubbing). */
+  readonly #secret: string | undefined;
 
   constructor(client: Anthropic, options: AnthropicProviderOptions) {
     this.#client = client;
+    this.#secret = client.apiKey ?? undefined;
     this.name = options.name;
     this.#defaultMaxTokens = options.defaultMaxTokens;
   }
@@ -53,7 +56,7 @@ export class AnthropicProvider implements Provider {
         .withResponse();
       return toGenerationResult(data, request_id ?? undefined, upstreamRateLimit(response.headers));
     } catch (error) {
-      throw anthropicError(error, this.name, signal);
+      throw anthropicError(error, this.name, signal, this.#secret);
     }
   }
 
@@ -65,6 +68,7 @@ export class AnthropicProvider implements Provider {
       signal,
       providerRequestId: request_id ?? undefined,
       rateLimit: upstreamRateLimit(response.headers),
+      secret: this.#secret,
     });
   }
 
@@ -88,7 +92,7 @@ export class AnthropicProvider implements Provider {
     try {
       return await this.#client.messages.create({ ...params, stream: true }, { signal }).withResponse();
     } catch (error) {
-      throw anthropicError(error, this.name, signal);
+      throw anthropicError(error, this.name, signal, this.#secret);
     }
   }
 }

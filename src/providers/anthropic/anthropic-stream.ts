@@ -11,6 +11,8 @@ export interface AnthropicStreamContext {
   provider: string;
   signal: AbortSignal;
   providerRequestId: string | undefined;
+  /** The provider's API key, cut out of any error message. */
+  secret?: string | undefined;
   /** The rate-limit state from the stream's response headers, put on the finish part. */
   rateLimit?: UpstreamRateLimit | undefined;
 }
@@ -67,9 +69,9 @@ export async function* anthropicStream(
       }
     }
   } catch (error) {
-    throw anthropicError(error, provider, signal);
+    throw anthropicError(error, provider, signal, context.secret);
   }
-  if (signal.aborted) throw anthropicError(signal.reason, provider, signal);
+  if (signal.aborted) throw anthropicError(signal.reason, provider, signal, context.secret);
   throw new ProviderError({ kind: "unavailable", provider, message: `${provider}: stream ended before it completed` });
 }
 
