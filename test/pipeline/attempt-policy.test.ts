@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type AttemptHook, attemptPolicy, type Retrier } from "../../src/pipeline/attempt-policy.js";
+import { CallTrace } from "../../src/providers/call-context.js";
 import type { ChatRequest, StreamPart } from "../../src/providers/provider.js";
 import { ProviderError } from "../../src/providers/provider-error.js";
 import { RouteFakeProvider, routeError } from "./routing/route-fake-provider.js";
@@ -139,6 +140,38 @@ describe("attemptPolicy", () => {
       "hook:end",
     ]);
     expect(fake.calls).toHaveLength(2);
+  });
+
+  it("passes the call's own context to the provider under time limits, with the headers watch added", async () => {
+    const fake = new RouteFakeProvider("p", () => ({ text: "ok" }));
+    const provider = attemptPolicy(fake, { timeouts: { connectMs: 1_000, totalMs: 5_000 } });
+    const trace = new CallTrace();
+    await provider.chat(request, new AbortController().signal, { deadline: 123, clientId: "client-7", trace });
+    expect(fake.calls[0]?.context).toMatchObject({ deadline: 123, clientId: "client-7", trace });
+    expect(typeof fake.calls[0]?.context?.onResponseHeaders).toBe("function");
+  });
+
+  it("retries a stream whose hook refused its first attempt with a retryable error", async () => {
+    const log: string[] = [];
+    let refusals = 0;
+    const flaky: AttemptHook = {
+      begin() {
+        refusals += 1;
+        if (refusals === 1) throw routeError("p", "unavailable");
+        return {};
+      },
+    };
+    const retry: Retrier = {
+      deposit: () => undefined,
+      backOff: async (_error, attempt) => {
+        log.push(`backOff:${String(attempt)}`);
+      },
+    };
+    const fake = new RouteFakeProvider("p", () => ({ text: "a" }));
+    const provider = attemptPolicy(fake, { hooks: [flaky], retry });
+    await drain(provider.streamChat(request, new AbortController().signal));
+    expect(log).toEqual(["backOff:1"]);
+    expect(fake.calls).toHaveLength(1);
   });
 
   it("returns the provider itself when there is no hook and no time limit", () => {
