@@ -174,6 +174,15 @@ describe("attemptPolicy", () => {
     expect(fake.calls).toHaveLength(1);
   });
 
+  it("throws the provider's own error when a hook's watch has nothing to say about failures", async () => {
+    const quiet: AttemptHook = { begin: () => ({}) };
+    const provider = attemptPolicy(RouteFakeProvider.failing("p", "overloaded"), { hooks: [quiet] });
+    await expect(provider.chat(request, new AbortController().signal)).rejects.toMatchObject({ kind: "overloaded" });
+    await expect(drain(provider.streamChat(request, new AbortController().signal))).rejects.toMatchObject({
+      kind: "overloaded",
+    });
+  });
+
   it("returns the provider itself when there is no hook and no time limit", () => {
     const fake = new RouteFakeProvider("p", () => ({ text: "ok" }));
     expect(attemptPolicy(fake, { timeouts: { connectMs: 1_000 } })).toBe(fake);
