@@ -2,11 +2,9 @@ import { describe, expect, it } from "vitest";
 import { createOpenAIProvider } from "../../../src/providers/openai/create-openai-provider.js";
 import type { StreamPart } from "../../../src/providers/provider.js";
 import { sseHeaders, startScriptedServer } from "../../support/scripted-server.js";
+import { openAISse } from "../../support/sse-framing.js";
 import { openAITestConfig } from "./openai-test-config.js";
-import { chatRequest } from "./scripted-openai-provider.js";
-
-const sse = (events: readonly unknown[]): string =>
-  `${events.map((event) => `data: ${JSON.stringify(event)}\n\n`).join("")}data: [DONE]\n\n`;
+import { chatRequest, chunk } from "./scripted-openai-provider.js";
 
 async function partsOf(parts: AsyncIterable<StreamPart>): Promise<StreamPart[]> {
   const read: StreamPart[] = [];
@@ -16,18 +14,10 @@ async function partsOf(parts: AsyncIterable<StreamPart>): Promise<StreamPart[]> 
 
 describe("OpenAI streams with more than one choice in a chunk", () => {
   it("stream the text of the choice of index 0, the one whose finish reason ends the stream, wherever it is listed", async () => {
-    const chunk = (choices: unknown[], usage?: unknown) => ({
-      id: "chatcmpl-9",
-      object: "chat.completion.chunk",
-      created: 1,
-      model: "gpt-test",
-      choices,
-      ...(usage === undefined ? {} : { usage }),
-    });
     const server = await startScriptedServer({
       status: 200,
       headers: sseHeaders,
-      body: sse([
+      body: openAISse([
         chunk([
           { index: 1, delta: { content: "other " }, finish_reason: null },
           { index: 0, delta: { content: "first " }, finish_reason: null },

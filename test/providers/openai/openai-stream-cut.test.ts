@@ -1,19 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { createOpenAIProvider } from "../../../src/providers/openai/create-openai-provider.js";
 import { providerErrorOf } from "../../support/provider-error-of.js";
+import { openAISse } from "../../support/sse-framing.js";
 import { startRawAnswerServer } from "../raw-answer-server.js";
 import { openAITestConfig } from "./openai-test-config.js";
-import { chatRequest } from "./scripted-openai-provider.js";
+import { chatRequest, chunk } from "./scripted-openai-provider.js";
 
 /** A chat stream whose chunked framing breaks after its first event (a chunk size that is not hexadecimal). */
 function brokenChunkedStream(): string {
-  const event = `data: ${JSON.stringify({
-    id: "chatcmpl-1",
-    object: "chat.completion.chunk",
-    created: 1,
-    model: "gpt-test",
-    choices: [{ index: 0, delta: { content: "Hel" }, finish_reason: null }],
-  })}\n\n`;
+  const event = openAISse([chunk([{ index: 0, delta: { content: "Hel" }, finish_reason: null }])], false);
   return (
     "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n" +
     `${Buffer.byteLength(event).toString(16)}\r\n${event}\r\nzz\r\n`
