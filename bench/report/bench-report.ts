@@ -109,7 +109,7 @@ export interface CostFigures {
   usage: UsageFigures;
 }
 
-/** A target of issue 5 and whether this run met it. */
+/** A target (issue 9's hot path, issue 5's cost control) and whether this run met it. */
 export interface TargetCheck {
   target: string;
   measured: string;

@@ -36,7 +36,7 @@ export function reportMarkdown(report: BenchReport): string {
     "",
     reportTable(report),
     "",
-    "## Targets (issue 5)",
+    "## Targets",
     "",
     "| target | measured | met |",
     "|---|---|---|",

@@ -63,21 +63,53 @@ export function costTargetChecks(cost: CostFigures | undefined): TargetCheck[] {
   return checks;
 }
 
-/** The targets of issue 5, each checked against this run's figures. */
+/** Where the one target `npm run bench` cannot judge on its own is measured. */
+const peerTarget = "unary Connect JSON ≥ 3× Portkey's req/s at 64 connections";
+const peerHow = "not measured by this run: ../shared/peer-bench, both gateways in one sitting (docs/performance.md)";
+
+/** The largest of the numbers that are defined, or undefined when none is. */
+function largest(values: readonly (number | undefined)[]): number | undefined {
+  const defined = values.filter((v): v is number => v !== undefined && Number.isFinite(v));
+  return defined.length === 0 ? undefined : Math.max(...defined);
+}
+
+/**
+ * The targets of issue 9 (the hot path), each checked against this run's figures. CPU per relayed chunk is
+ * judged on both measures the bench has, and met only when both are: a busy stream's whole CPU over its chunks
+ * (the 16-connection stream rows: opening the stream is counted in) and the steady-state CPU per chunk of the
+ * open-stream rows (above the idle CPU).
+ */
 export function targetChecks(report: BenchReport): TargetCheck[] {
   const s = report.scenarios;
-  const checks: TargetCheck[] = [];
+  const checks: TargetCheck[] = [{ target: peerTarget, measured: peerHow, met: undefined }];
+  const rps = (id: string) => s.find((x) => x.id === id)?.gateway.throughput;
+  const connect64 = rps("unary/connect-json/c64");
+  const grpc64 = rps("unary/grpc/c64");
+  checks.push(
+    connect64 === undefined || grpc64 === undefined
+      ? notMeasured("unary gRPC within 20% of Connect JSON's req/s at 64 connections")
+      : {
+          target: "unary gRPC within 20% of Connect JSON's req/s at 64 connections",
+          measured: `gRPC ${Math.round(grpc64)} req/s, Connect JSON ${Math.round(connect64)} req/s (${fixed(grpc64 / connect64)}×)`,
+          met: grpc64 >= 0.8 * connect64,
+        },
+  );
   for (const [wire, label] of [
     ["connect-json", "Connect JSON"],
     ["grpc", "gRPC"],
   ] as const) {
     checks.push(
-      scenarioCheck(s, `unary/${wire}/c64`, `unary ${label} ≥ 5,000 req/s at 64 connections`, (x) => ({
-        measured: `${Math.round(x.gateway.throughput)} req/s`,
-        met: x.gateway.throughput >= 5_000,
-      })),
-      scenarioCheck(s, `unary/${wire}/c1`, `unary ${label} added p50 ≤ 0.25 ms at 1 connection`, (x) =>
-        x.addedMs === undefined ? undefined : { measured: `${fixed(x.addedMs.p50, 3)} ms`, met: x.addedMs.p50 <= 0.25 },
+      scenarioCheck(
+        s,
+        `unary/${wire}/c64`,
+        `unary ${label} gateway CPU ≤ 0.35 ms per request (64 connections)`,
+        (x) => ({
+          measured: `${fixed(x.gateway.cpuMsPerOp, 3)} ms`,
+          met: x.gateway.cpuMsPerOp <= 0.35,
+        }),
+      ),
+      scenarioCheck(s, `unary/${wire}/c1`, `unary ${label} added p50 ≤ 0.3 ms at 1 connection`, (x) =>
+        x.addedMs === undefined ? undefined : { measured: `${fixed(x.addedMs.p50, 3)} ms`, met: x.addedMs.p50 <= 0.3 },
       ),
       scenarioCheck(
         s,
@@ -93,23 +125,30 @@ export function targetChecks(report: BenchReport): TargetCheck[] {
       ),
       scenarioCheck(
         s,
-        `unary/${wire}/c64`,
-        `unary ${label} gateway CPU ≤ 0.2 ms per request (64 connections)`,
-        (x) => ({
-          measured: `${fixed(x.gateway.cpuMsPerOp, 3)} ms`,
-          met: x.gateway.cpuMsPerOp <= 0.2,
-        }),
-      ),
-      scenarioCheck(
-        s,
         `stream/${wire}/c1/first`,
-        `stream ${label} added time to first chunk ≤ 1 ms p50 at 1 connection`,
+        `stream ${label} added time to first chunk ≤ 0.5 ms p50 at 1 connection`,
         (x) =>
-          x.addedMs === undefined ? undefined : { measured: `${fixed(x.addedMs.p50, 3)} ms`, met: x.addedMs.p50 <= 1 },
+          x.addedMs === undefined
+            ? undefined
+            : { measured: `${fixed(x.addedMs.p50, 3)} ms`, met: x.addedMs.p50 <= 0.5 },
       ),
     );
   }
+  const busyChunkMs = largest(
+    ["connect-json", "grpc"].map(
+      (wire) => s.find((x) => x.id === `stream/${wire}/c16/last`)?.gateway.extra["cpuMsPerChunk"],
+    ),
+  );
+  const openChunkMs = largest(s.filter((x) => x.id.startsWith("scaling/streams/")).map((x) => x.gateway.cpuMsPerOp));
+  const us = (ms: number | undefined): string => (ms === undefined ? "not measured" : `${fixed(ms * 1000, 1)} µs`);
   checks.push(
+    busyChunkMs === undefined && openChunkMs === undefined
+      ? notMeasured("stream gateway CPU ≤ 15 µs per relayed chunk")
+      : {
+          target: "stream gateway CPU ≤ 15 µs per relayed chunk",
+          measured: `busy streams at 16 connections ${us(busyChunkMs)} (the worse wire), open streams ${us(openChunkMs)} (the worst count)`,
+          met: busyChunkMs !== undefined && openChunkMs !== undefined && Math.max(busyChunkMs, openChunkMs) <= 0.015,
+        },
     scenarioCheck(s, "scaling/streams/5000", "5,000 concurrent open streams under 300 MB RSS", (x) => {
       const started = x.gateway.extra["streamsStarted"] ?? 0;
       return {
@@ -117,10 +156,23 @@ export function targetChecks(report: BenchReport): TargetCheck[] {
         met: x.gateway.rssMb < 300 && started >= 5_000,
       };
     }),
+    scenarioCheck(
+      s,
+      "scaling/streams/1000",
+      "1,000 streams opened at once all get their first chunk within 1 s",
+      (x) => {
+        const started = x.gateway.extra["streamsStarted"] ?? 0;
+        const rampMs = x.gateway.extra["rampMs"] ?? Number.NaN;
+        return {
+          measured: `${started} of 1000 started, the last first chunk after ${Math.round(rampMs)} ms`,
+          met: started >= 1_000 && rampMs <= 1_000,
+        };
+      },
+    ),
   );
   const startup = report.startup;
   if (startup === undefined) {
-    checks.push(notMeasured("idle RSS ≤ 80 MB"), notMeasured("start-up to serving ≤ 1 s"));
+    checks.push(notMeasured("idle RSS ≤ 80 MB"), notMeasured("start-up to serving ≤ 0.5 s"));
   } else {
     checks.push(
       {
@@ -129,9 +181,9 @@ export function targetChecks(report: BenchReport): TargetCheck[] {
         met: startup.idleRssMb <= 80,
       },
       {
-        target: "start-up to serving ≤ 1 s",
+        target: "start-up to serving ≤ 0.5 s",
         measured: `${Math.round(startup.spawnToFirstAnswerMs)} ms spawn to first answer (${Math.round(startup.spawnToListeningMs)} ms to listening)`,
-        met: startup.spawnToFirstAnswerMs <= 1_000,
+        met: startup.spawnToFirstAnswerMs <= 500,
       },
     );
   }

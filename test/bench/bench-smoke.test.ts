@@ -101,7 +101,7 @@ describe("npm run bench -- --quick", () => {
     const tableRows = (text: string): number => text.split("\n").filter((line) => line.startsWith("| ")).length;
     expect(tableRows(stdout)).toBe(report.scenarios.length + 2 + costRows);
     expect(markdown).toContain("| scenario | driver |");
-    expect(markdown).toContain("## Targets (issue 5)");
+    expect(markdown).toContain("## Targets");
   }, 300_000);
 
   it("runs unary with the Node load driver alone", async () => {
