@@ -19,8 +19,15 @@ export class CallClock {
     this.#rejectWait?.(this.#cancelled());
   };
   #totalTimer: NodeJS.Timeout | undefined;
-  /** The timer of the limit being waited for now (firstTokenMs or idleMs). */
-  #limitTimer: NodeJS.Timeout | undefined;
+  /**
+   * One timer per waiting limit, made on its first wait and re-armed with `refresh()` for each later one (no
+   * timer per streamed part). A timer is not stopped between waits: it fires for nothing when the consumer
+   * holds the stream longer than its limit, and `#waitingFor` tells that firing from a real one.
+   */
+  #firstTokenTimer: NodeJS.Timeout | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
+  /** The limit of the wait going on now; undefined between waits. */
+  #waitingFor: Exclude<TimeLimit, "totalMs"> | undefined;
   /** Whether the provider has accepted the call (its answer's headers arrived): a timeout then is not retried. */
   #accepted = false;
   #expired: ProviderError | undefined;
@@ -43,27 +50,26 @@ export class CallClock {
   }
 
   /** Waits for `work`, failing with a timeout when `limit` (if configured) or the total limit passes first. */
-  async race<T>(work: Promise<T>, limit: Exclude<TimeLimit, "totalMs">): Promise<T> {
-    const ms = this.#limits[limit];
+  race<T>(work: Promise<T>, limit: Exclude<TimeLimit, "totalMs">): Promise<T> {
     const settled = this.#expired ?? (this.#callerSignal.aborted ? this.#cancelled() : undefined);
     if (settled) {
       work.catch(() => undefined);
-      throw settled;
+      return Promise.reject(settled);
     }
-    this.#limitTimer = ms === undefined ? undefined : setTimeout(() => this.#expire(limit, ms), ms);
-    const expiry = new Promise<never>((_, reject) => {
+    this.#arm(limit);
+    return new Promise<T>((resolve, reject) => {
       this.#rejectWait = reject;
+      work.then(
+        (value) => {
+          this.#endWait();
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.#endWait();
+          reject(this.#expired ?? error);
+        },
+      );
     });
-    try {
-      return await Promise.race([work, expiry]);
-    } catch (error) {
-      throw this.#expired ?? error;
-    } finally {
-      clearTimeout(this.#limitTimer);
-      this.#limitTimer = undefined;
-      this.#rejectWait = undefined;
-      work.catch(() => undefined);
-    }
   }
 
   /**
@@ -72,8 +78,8 @@ export class CallClock {
    */
   accepted(): void {
     this.#accepted = true;
-    clearTimeout(this.#limitTimer);
-    this.#limitTimer = undefined;
+    clearTimeout(this.#firstTokenTimer);
+    this.#firstTokenTimer = undefined;
   }
 
   /** Aborts the upstream call (a stream ended early by its consumer or by an error). */
@@ -83,7 +89,35 @@ export class CallClock {
 
   dispose(): void {
     clearTimeout(this.#totalTimer);
+    clearTimeout(this.#firstTokenTimer);
+    clearTimeout(this.#idleTimer);
     this.#callerSignal.removeEventListener("abort", this.#onCallerAbort);
+  }
+
+  /** Starts the wait's timer: made on the limit's first wait, re-armed after. */
+  #arm(limit: Exclude<TimeLimit, "totalMs">): void {
+    this.#waitingFor = limit;
+    const ms = this.#limits[limit];
+    if (ms === undefined) return;
+    if (limit === "firstTokenMs") {
+      if (this.#firstTokenTimer === undefined) this.#firstTokenTimer = setTimeout(this.#onFirstTokenTimer, ms);
+      else this.#firstTokenTimer.refresh();
+    } else if (this.#idleTimer === undefined) this.#idleTimer = setTimeout(this.#onIdleTimer, ms);
+    else this.#idleTimer.refresh();
+  }
+
+  readonly #onFirstTokenTimer = (): void => this.#limitTimerFired("firstTokenMs");
+  readonly #onIdleTimer = (): void => this.#limitTimerFired("idleMs");
+
+  /** A limit's timer fired: the limit passed if its wait is still going on (else it is a leftover firing). */
+  #limitTimerFired(limit: Exclude<TimeLimit, "totalMs">): void {
+    const ms = this.#limits[limit];
+    if (this.#waitingFor === limit && ms !== undefined) this.#expire(limit, ms);
+  }
+
+  #endWait(): void {
+    this.#waitingFor = undefined;
+    this.#rejectWait = undefined;
   }
 
   #cancelled(): ProviderError {
