@@ -1,5 +1,6 @@
 import type { ConnectError, Interceptor } from "@connectrpc/connect";
 import { statusOf } from "./error-codes.js";
+import { withTail } from "./stream-tail.js";
 
 /**
  * Maps every error leaving a handler (thrown at once or in the middle of a response stream) to its gRPC
@@ -10,17 +11,7 @@ export const errorInterceptor: Interceptor = (next) => async (request) => {
   try {
     const response = await next(request);
     if (!response.stream) return response;
-    const messages = response.message;
-    return {
-      ...response,
-      message: (async function* () {
-        try {
-          yield* messages;
-        } catch (error) {
-          throw convert(error);
-        }
-      })(),
-    };
+    return { ...response, message: withTail(response.message, { fail: convert }) };
   } catch (error) {
     throw convert(error);
   }

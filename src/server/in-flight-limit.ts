@@ -1,4 +1,5 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { withTail } from "./stream-tail.js";
 
 /** Services outside the cap: health checks must answer when the gateway is busy (Watch has its own cap). */
 const uncapped = new Set(["grpc.health.v1.Health"]);
@@ -44,43 +45,10 @@ export class InFlightLimit {
         end();
         return response;
       }
-      return { ...response, message: endingWith(response.message, end) };
+      return { ...response, message: withTail(response.message, { end }) };
     } catch (error) {
       end();
       throw error;
     }
-  };
-}
-
-/**
- * The same messages, calling `end` once when the stream finishes, fails, or is closed by its consumer (also
- * before its first message, when a generator's `finally` would not run).
- */
-function endingWith<T>(messages: AsyncIterable<T>, end: () => void): AsyncIterable<T> {
-  return {
-    [Symbol.asyncIterator](): AsyncIterator<T> {
-      const inner = messages[Symbol.asyncIterator]();
-      return {
-        async next(): Promise<IteratorResult<T>> {
-          try {
-            const result = await inner.next();
-            if (result.done === true) end();
-            return result;
-          } catch (error) {
-            end();
-            throw error;
-          }
-        },
-        async return(value?: unknown): Promise<IteratorResult<T>> {
-          end();
-          return (await inner.return?.(value)) ?? { done: true, value: undefined };
-        },
-        async throw(error?: unknown): Promise<IteratorResult<T>> {
-          end();
-          if (inner.throw) return inner.throw(error);
-          throw error;
-        },
-      };
-    },
   };
 }

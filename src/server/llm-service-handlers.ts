@@ -119,12 +119,14 @@ export function registerLLMService(
       };
     },
 
-    async *streamChat(request, context) {
+    // The streaming handlers return the observer's stream itself (no generator of their own around it): a
+    // request they reject throws before any message, which connect-es treats like an error at the first one.
+    streamChat(request, context) {
       const model = requireModel(request.model);
       const messages = toChatMessages(request.messages);
       const options = toGenerationOptions(request.options);
       const o = observed("StreamChat", model, context, request.metadata, messages);
-      yield* observer.stream(o, gateway.streamChat(model, { ...options, messages }, o.call), toWireStreamMessage);
+      return observer.stream(o, gateway.streamChat(model, { ...options, messages }, o.call), toWireStreamMessage);
     },
 
     async complete(request, context) {
@@ -145,13 +147,13 @@ export function registerLLMService(
       };
     },
 
-    async *streamComplete(request, context) {
+    streamComplete(request, context) {
       const model = requireModel(request.model);
       const options = toGenerationOptions(request.options);
       const o = observed("StreamComplete", model, context, request.metadata, [
         { role: "user", content: request.prompt },
       ]);
-      yield* observer.stream(
+      return observer.stream(
         o,
         gateway.streamComplete(model, { ...options, prompt: request.prompt }, o.call),
         toWireStreamMessage,

@@ -8,6 +8,7 @@ import type { Telemetry } from "../telemetry/telemetry.js";
 import { callerKey } from "./auth-interceptor.js";
 import { codeForKind } from "./error-codes.js";
 import type { UnseenCall } from "./node-adapter.js";
+import { withTail } from "./stream-tail.js";
 import { requestIdKey } from "./request-id-interceptor.js";
 
 /** Set by the request observer once it has recorded a call (its log line, counts and spans). */
@@ -79,19 +80,11 @@ export class RefusalRecorder {
     try {
       const response = await next(request);
       if (!response.stream) return response;
-      const messages = response.message;
-      const record = (error: unknown): void => this.#record(facts, error);
-      return {
-        ...response,
-        message: (async function* () {
-          try {
-            yield* messages;
-          } catch (error) {
-            record(error);
-            throw error;
-          }
-        })(),
+      const fail = (error: unknown): unknown => {
+        this.#record(facts, error);
+        return error;
       };
+      return { ...response, message: withTail(response.message, { fail }) };
     } catch (error) {
       this.#record(facts, error);
       throw error;

@@ -18,6 +18,7 @@ import {
   ATTR_RPC_SYSTEM_NAME,
 } from "@opentelemetry/semantic-conventions";
 import { grpcStatus } from "./grpc-status.js";
+import { withTail } from "../server/stream-tail.js";
 import { rpcSpanKey } from "./rpc-span-key.js";
 
 /** The response header carrying the request's trace id (32 hex digits), so a caller can find its trace. */
@@ -68,7 +69,7 @@ export function rpcInterceptor(tracer: Tracer | undefined, inFlight: UpDownCount
         finish(undefined);
         return response;
       }
-      return { ...response, message: watched(response.message, finish) };
+      return { ...response, message: withTail(response.message, { end: finish }) };
     } catch (error) {
       if (span !== undefined && error instanceof ConnectError) setTraceHeaders(error.metadata, span);
       finish(error);
@@ -117,16 +118,4 @@ function setTraceHeaders(headers: Headers, span: Span): void {
   if (!isSpanContextValid(context)) return;
   headers.set(traceIdHeader, context.traceId);
   headers.set(traceResponseHeader, `00-${context.traceId}-${context.spanId}-0${(context.traceFlags & 1).toString(16)}`);
-}
-
-async function* watched<T>(messages: AsyncIterable<T>, finish: (error: unknown) => void): AsyncGenerator<T> {
-  let failure: unknown;
-  try {
-    yield* messages;
-  } catch (error) {
-    failure = error;
-    throw error;
-  } finally {
-    finish(failure);
-  }
 }
