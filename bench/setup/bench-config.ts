@@ -56,7 +56,15 @@ export function benchGatewayConfig(emulatorUrl: string, logLevel: string): Recor
     ],
   });
   return {
-    server: { host: "127.0.0.1", port: 0, maxRequestBytes: 4 * 1024 * 1024, shutdownGraceMs: 1_000 },
+    server: {
+      host: "127.0.0.1",
+      port: 0,
+      maxRequestBytes: 4 * 1024 * 1024,
+      shutdownGraceMs: 1_000,
+      // Above the largest open-stream row (5,000): at the default cap (4,096) that row held 4,096 streams and
+      // refused the rest with RESOURCE_EXHAUSTED.
+      maxInFlightCalls: 10_000,
+    },
     logging: { level: logLevel },
     telemetry: { prometheus: { enabled: true, host: "127.0.0.1", port: 0 } },
     pipeline: {

@@ -42,7 +42,9 @@ export function pooledFetch(dispatcher: Dispatcher): Fetch {
       path: `${url.pathname}${url.search}`,
       method: init?.method ?? "GET",
       headers: headerRecord(init?.headers),
-      body: body ?? null,
+      // As a Buffer: undici turns a string body into a Buffer of its own and keeps both until the answer ends
+      // (for a stream, its whole length); given a Buffer it keeps that one.
+      body: typeof body === "string" ? Buffer.from(body) : (body ?? null),
       signal: init?.signal ?? null,
     });
     responseHeadersArrived(init);
