@@ -67,17 +67,8 @@ export function attemptPolicy(provider: Provider, options: AttemptPolicyOptions)
   const retry = options.retry;
   if (hooks.length === 0 && limits === undefined && retry === undefined) return provider;
 
-  const begin = async (call: PolicyCall, signal: AbortSignal, context: CallContext | undefined) => {
-    const watches: AttemptWatch[] = [];
-    try {
-      for (const hook of hooks) watches.unshift(await hook.begin(call, signal, context));
-    } catch (error) {
-      failAll(watches, error);
-      endAll(watches);
-      throw error;
-    }
-    return watches;
-  };
+  const begin = (call: PolicyCall, signal: AbortSignal, context: CallContext | undefined) =>
+    beginAll(hooks, call, signal, context);
 
   const unaryAttempt = async <R extends GenerationResult | EmbedResult>(
     call: PolicyCall,
@@ -173,10 +164,33 @@ export function attemptPolicy(provider: Provider, options: AttemptPolicyOptions)
   });
 }
 
-function failAll(watches: readonly AttemptWatch[], error: unknown): void {
+/**
+ * Runs the hooks' `begin` in order and returns their watches innermost first; when one refuses, the ones
+ * already begun are told the failure and ended before the error goes on.
+ */
+export async function beginAll(
+  hooks: readonly AttemptHook[],
+  call: PolicyCall,
+  signal: AbortSignal,
+  context: CallContext | undefined,
+): Promise<AttemptWatch[]> {
+  const watches: AttemptWatch[] = [];
+  try {
+    for (const hook of hooks) watches.unshift(await hook.begin(call, signal, context));
+  } catch (error) {
+    failAll(watches, error);
+    endAll(watches);
+    throw error;
+  }
+  return watches;
+}
+
+/** Tells every watch the attempt failed. */
+export function failAll(watches: readonly AttemptWatch[], error: unknown): void {
   for (const watch of watches) watch.fail?.(error);
 }
 
-function endAll(watches: readonly AttemptWatch[]): void {
+/** Tells every watch the attempt is over. */
+export function endAll(watches: readonly AttemptWatch[]): void {
   for (const watch of watches) watch.end?.();
 }

@@ -9,7 +9,7 @@ import { CircuitBreaker, circuitBreakerHook, type CircuitState } from "./resilie
 import { ClientRateLimiter } from "./rate-limit/client-rate-limiter.js";
 import { HealthChecker, type HealthListener, type HealthState } from "./routing/health-checker.js";
 import { withOutputLimit } from "./rate-limit/output-limit-policy.js";
-import { rateLimitHook, withRateLimit } from "./rate-limit/rate-limit-policy.js";
+import { rateLimitHook } from "./rate-limit/rate-limit-policy.js";
 import { createRateLimitStore, type RateLimitStoreState } from "./rate-limit/rate-limit-store.js";
 import { RateLimiter } from "./rate-limit/rate-limiter.js";
 import { SharedTokenEstimator } from "./rate-limit/tokens/shared-token-estimator.js";
@@ -160,23 +160,26 @@ export function composePipeline(
       if (!providerConfig) throw new Error(`model ${model.name}: unknown provider ${t.provider}`);
       return memberFor(providerConfig, t.model, t.weight, retry, t.maxOutputTokens);
     });
-    const route = new RouteProvider({ name: model.name, members: routeMembers, routing: model.routing });
     const outputCap = routeOutputCap(model.targets.map((t) => t.maxOutputTokens));
     const perClient = {
       acquire: (estimate: Parameters<ClientRateLimiter["acquire"]>[1], signal: AbortSignal, context?: CallContext) =>
         clients.acquire(context?.clientId ?? "", estimate, signal, context),
     };
+    // The per-client limit is the route's own hook: begun once per call, whichever targets serve it.
+    const clientLimit = rateLimitHook(perClient, estimator, {
+      estimateAs: routeMembers[0]?.model ?? model.name,
+      // The client's window is charged at most what the most generous target could return.
+      ...outputCap,
+    });
+    const route = new RouteProvider({
+      name: model.name,
+      members: routeMembers,
+      routing: model.routing,
+      hooks: [clientLimit],
+    });
     return {
       name: model.name,
-      provider: withOutputLimit(
-        withRateLimit(route, perClient, estimator, {
-          estimateAs: routeMembers[0]?.model ?? model.name,
-          // The client's window is charged at most what the most generous target could return.
-          ...outputCap,
-        }),
-        model.name,
-        outputCap.maxOutputTokens,
-      ),
+      provider: withOutputLimit(route, model.name, outputCap.maxOutputTokens),
       targets: routeMembers.map((m) => ({ provider: m.provider.name, providerType: m.provider.type, model: m.model })),
     };
   });

@@ -11,6 +11,8 @@ import type {
   StreamPart,
 } from "../../providers/provider.js";
 import { ProviderError } from "../../providers/provider-error.js";
+import { type AttemptHook, beginAll, endAll, failAll } from "../attempt-policy.js";
+import type { PolicyCall } from "../provider-policy.js";
 import { continuationRequests } from "./continuation-requests.js";
 import { createLoadBalancer, type LoadBalancer } from "./load-balancer.js";
 import { fallbackEvent, routeExhaustedError, shouldFallBack, type RouteFailure } from "./route-fallback.js";
@@ -27,6 +29,12 @@ export interface RouteProviderOptions {
   routing: RoutingConfig;
   /** Default: a balancer of `routing.strategy`. */
   balancer?: LoadBalancer;
+  /**
+   * Hooks of the whole call, begun once before its first target whichever targets serve it (the per-client
+   * rate limit): told the answer, or each part the consumer gets, the failure and the end, as a target's hooks
+   * are told of an attempt.
+   */
+  hooks?: readonly AttemptHook[];
 }
 
 /**
@@ -52,6 +60,7 @@ export class RouteProvider implements Provider {
   readonly #members: readonly RouteMember[];
   readonly #routing: RoutingConfig;
   readonly #balancer: LoadBalancer;
+  readonly #hooks: readonly AttemptHook[];
 
   constructor(options: RouteProviderOptions) {
     const [first] = options.members;
@@ -61,6 +70,7 @@ export class RouteProvider implements Provider {
     this.#members = options.members;
     this.#routing = options.routing;
     this.#balancer = options.balancer ?? createLoadBalancer(options.routing.strategy);
+    this.#hooks = options.hooks ?? [];
   }
 
   /** The targets in the order one call would try them now (advances round-robin and weighted state). */
@@ -72,19 +82,19 @@ export class RouteProvider implements Provider {
   }
 
   chat(request: ChatRequest, signal: AbortSignal, context?: CallContext): Promise<GenerationResult> {
-    return this.#unary(signal, context, (member, ctx) =>
+    return this.#unary({ operation: "chat", request, stream: false }, signal, context, (member, ctx) =>
       member.provider.chat({ ...request, model: member.model }, signal, ctx),
     );
   }
 
   complete(request: CompletionRequest, signal: AbortSignal, context?: CallContext): Promise<GenerationResult> {
-    return this.#unary(signal, context, (member, ctx) =>
+    return this.#unary({ operation: "text_completion", request, stream: false }, signal, context, (member, ctx) =>
       member.provider.complete({ ...request, model: member.model }, signal, ctx),
     );
   }
 
   embed(request: EmbedRequest, signal: AbortSignal, context?: CallContext): Promise<EmbedResult> {
-    return this.#unary(signal, context, (member, ctx) =>
+    return this.#unary({ operation: "embeddings", request, stream: false }, signal, context, (member, ctx) =>
       member.provider.embed({ ...request, model: member.model }, signal, ctx),
     );
   }
@@ -100,6 +110,8 @@ export class RouteProvider implements Provider {
       routing: this.#routing,
       signal,
       context: ctx,
+      hooks: this.#hooks,
+      policyCall: { operation: "chat", request, stream: true },
     });
   }
 
@@ -114,15 +126,38 @@ export class RouteProvider implements Provider {
       routing: this.#routing,
       signal,
       context: ctx,
+      hooks: this.#hooks,
+      policyCall: { operation: "text_completion", request, stream: true },
     });
   }
 
-  async #unary<T>(
+  async #unary<T extends GenerationResult | EmbedResult>(
+    policyCall: PolicyCall,
     signal: AbortSignal,
     context: CallContext | undefined,
     call: (member: RouteMember, context: CallContext) => Promise<T>,
   ): Promise<T> {
     const ctx = context ?? detachedContext();
+    if (this.#hooks.length === 0) return this.#fallingBack(signal, ctx, call);
+    const watches = await beginAll(this.#hooks, policyCall, signal, ctx);
+    try {
+      const result = await this.#fallingBack(signal, ctx, call);
+      for (const watch of watches) watch.answer?.(result);
+      return result;
+    } catch (error) {
+      failAll(watches, error);
+      throw error;
+    } finally {
+      endAll(watches);
+    }
+  }
+
+  /** Tries the targets in planned order, falling back as `routing.fallbackOn` allows. */
+  async #fallingBack<T>(
+    signal: AbortSignal,
+    ctx: CallContext,
+    call: (member: RouteMember, context: CallContext) => Promise<T>,
+  ): Promise<T> {
     const failures: RouteFailure[] = [];
     let last: { member: RouteMember; error: ProviderError } | undefined;
     for (const member of this.plan()) {

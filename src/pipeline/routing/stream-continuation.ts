@@ -2,6 +2,8 @@ import type { RoutingConfig } from "../../config/pipeline-schema.js";
 import type { CallContext } from "../../providers/call-context.js";
 import type { StreamPart, TokenUsage } from "../../providers/provider.js";
 import { ProviderError } from "../../providers/provider-error.js";
+import { type AttemptHook, beginAll, endAll, failAll } from "../attempt-policy.js";
+import type { PolicyCall } from "../provider-policy.js";
 import type { Continuer, Delivered } from "./continuation-requests.js";
 import { fallbackEvent, routeExhaustedError, shouldFallBack, type RouteFailure } from "./route-fallback.js";
 import { circuitRefusal, servedBy, type RouteMember } from "./route-member.js";
@@ -22,6 +24,9 @@ export interface RoutedStream<R> {
   routing: RoutingConfig;
   signal: AbortSignal;
   context: CallContext;
+  /** The route's hooks, begun once for the whole stream (whichever targets serve it), and what they are told of. */
+  hooks: readonly AttemptHook[];
+  policyCall: PolicyCall;
 }
 
 /** A target that delivered some text and then failed. */
@@ -46,85 +51,97 @@ interface PartialAttempt {
  *   per delta it delivered (exact for one-token chunks, an estimate otherwise). `stream_continued` is
  *   recorded and `trace.deliveredText` holds the delivered text. When no target is left to continue, the
  *   stream ends as with `error`, the message adding "no other target can continue it".
- * The caller's cancel ends the stream with the cancel error as it came.
+ * The caller's cancel ends the stream with the cancel error as it came. The route's hooks (the per-client rate
+ * limit) begin before the first target and are shown each part the consumer gets, in place.
  */
 export async function* routeStream<R>(call: RoutedStream<R>): AsyncGenerator<StreamPart, void, undefined> {
   const { context, signal, routing } = call;
+  const watches = call.hooks.length === 0 ? [] : await beginAll(call.hooks, call.policyCall, signal, context);
+  const show = (part: StreamPart): StreamPart => {
+    for (const watch of watches) watch.part?.(part);
+    return part;
+  };
   const trace = context.trace;
   const failures: RouteFailure[] = [];
   const partials: PartialAttempt[] = [];
   const delivered: Delivered = { text: "", chunks: 0 };
   let last: { member: RouteMember; error: ProviderError } | undefined;
-
-  for (const member of call.members) {
-    let request = call.request;
-    let skip = "";
-    if (delivered.chunks > 0) {
-      const plan = call.continuation(member, call.request, delivered);
-      if (plan === undefined) continue;
-      request = plan.request;
-      skip = plan.skipLeading;
-      trace.deliveredText = delivered.text;
-      if (last !== undefined) {
-        trace.record({
-          type: "stream_continued",
-          fromProvider: last.member.provider.name,
-          toProvider: member.provider.name,
-          deliveredChars: delivered.text.length,
-          reason: last.error.kind,
-        });
-      }
-    } else if (last !== undefined) {
-      trace.record(fallbackEvent(last.member, member, last.error));
-    }
-
-    const before = delivered.chunks;
-    let tracker: CallTracker | undefined;
-    try {
-      const refusal = circuitRefusal(member);
-      if (refusal !== undefined) throw refusal;
-      tracker = member.stats.begin();
-      for await (const part of call.open(member, request)) {
-        tracker.sample();
-        if (part.type === "finish") {
-          trace.servedBy = servedBy(member);
-          yield partials.length === 0 ? part : { ...part, usage: continuedUsage(part.usage, before, partials) };
-          return;
-        }
-        let text = part.text;
-        if (skip !== "") [text, skip] = skipWhitespace(text, skip);
-        if (text === "") continue;
-        if (delivered.chunks === before) trace.servedBy = servedBy(member);
-        delivered.text += text;
-        delivered.chunks++;
-        yield { type: "delta", text };
-      }
-      const name = member.provider.name;
-      throw new ProviderError({
-        kind: "unavailable",
-        provider: name,
-        message: `${name}: stream ended before it completed`,
-      });
-    } catch (error) {
-      tracker?.end(error);
-      if (!(error instanceof ProviderError) || signal.aborted) throw error;
-      const allowed = shouldFallBack(error, routing.fallbackOn, signal, context);
+  try {
+    for (const member of call.members) {
+      let request = call.request;
+      let skip = "";
       if (delivered.chunks > 0) {
-        if (delivered.chunks > before) partials.push({ before, chunks: delivered.chunks - before });
-        if (routing.midStream === "error" || !allowed) throw midStreamError(member, delivered, error);
-      } else if (!allowed) {
-        throw error;
+        const plan = call.continuation(member, call.request, delivered);
+        if (plan === undefined) continue;
+        request = plan.request;
+        skip = plan.skipLeading;
+        trace.deliveredText = delivered.text;
+        if (last !== undefined) {
+          trace.record({
+            type: "stream_continued",
+            fromProvider: last.member.provider.name,
+            toProvider: member.provider.name,
+            deliveredChars: delivered.text.length,
+            reason: last.error.kind,
+          });
+        }
+      } else if (last !== undefined) {
+        trace.record(fallbackEvent(last.member, member, last.error));
       }
-      failures.push({ provider: member.provider.name, model: member.model, error });
-      last = { member, error };
-    } finally {
-      tracker?.end();
+
+      const before = delivered.chunks;
+      let tracker: CallTracker | undefined;
+      try {
+        const refusal = circuitRefusal(member);
+        if (refusal !== undefined) throw refusal;
+        tracker = member.stats.begin();
+        for await (const part of call.open(member, request)) {
+          tracker.sample();
+          if (part.type === "finish") {
+            trace.servedBy = servedBy(member);
+            yield show(partials.length === 0 ? part : { ...part, usage: continuedUsage(part.usage, before, partials) });
+            return;
+          }
+          let text = part.text;
+          if (skip !== "") [text, skip] = skipWhitespace(text, skip);
+          if (text === "") continue;
+          if (delivered.chunks === before) trace.servedBy = servedBy(member);
+          delivered.text += text;
+          delivered.chunks++;
+          yield show(text === part.text ? part : { type: "delta", text });
+        }
+        const name = member.provider.name;
+        throw new ProviderError({
+          kind: "unavailable",
+          provider: name,
+          message: `${name}: stream ended before it completed`,
+        });
+      } catch (error) {
+        tracker?.end(error);
+        if (!(error instanceof ProviderError) || signal.aborted) throw error;
+        const allowed = shouldFallBack(error, routing.fallbackOn, signal, context);
+        if (delivered.chunks > 0) {
+          if (delivered.chunks > before) partials.push({ before, chunks: delivered.chunks - before });
+          if (routing.midStream === "error" || !allowed) throw midStreamError(member, delivered, error);
+        } else if (!allowed) {
+          throw error;
+        }
+        failures.push({ provider: member.provider.name, model: member.model, error });
+        last = { member, error };
+      } finally {
+        tracker?.end();
+      }
     }
+    if (delivered.chunks > 0 && last !== undefined) {
+      throw midStreamError(last.member, delivered, last.error, "no other target can continue it");
+    }
+    throw routeExhaustedError(call.route, failures);
+  } catch (error) {
+    failAll(watches, error);
+    throw error;
+  } finally {
+    endAll(watches);
   }
-  if (delivered.chunks > 0 && last !== undefined) {
-    throw midStreamError(last.member, delivered, last.error, "no other target can continue it");
-  }
-  throw routeExhaustedError(call.route, failures);
 }
 
 /** The explicit error of a stream that broke after delivering part of its answer. */
