@@ -35,7 +35,9 @@ export interface LoadBalancerOptions {
  * - `least-latency`: power of two random choices: of two random targets, the one with the lower
  *   latency EWMA (at least 1 ms) × (in flight + 1). A target with no latency sample yet counts the lowest known latency, so
  *   it is tried without being flooded.
- * Candidates may be a subset of the route (unhealthy ones left out) and vary from call to call.
+ * Candidates may be a subset of the route (unhealthy ones left out) and vary from call to call. A call with
+ * fewer than two candidates has nothing to choose and takes no turn: round-robin's rotation stays where it was
+ * and least-latency draws no random number.
  */
 export function createLoadBalancer(strategy: BalancingStrategy, options: LoadBalancerOptions = {}): LoadBalancer {
   const random = options.random ?? Math.random;

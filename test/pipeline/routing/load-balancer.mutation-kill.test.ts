@@ -1,6 +1,7 @@
 // Kills mutants that survived `npm run test:mutation` in src/pipeline/routing/load-balancer.ts (see docs/testing.md,
 // "Mutation testing"): the existing tests drew the two choices from a seeded generator and checked shares,
-// which left the exact pair and the scoring of targets without a latency sample unchecked.
+// which left the exact pair and the scoring of targets without a latency sample unchecked. The survivors of the
+// routing run of 2026-12-02 are triaged in docs/mutation/routing-survivors.md.
 import { describe, expect, it } from "vitest";
 import { createLoadBalancer, type BalancerCandidate } from "../../../src/pipeline/routing/load-balancer.js";
 
@@ -72,5 +73,18 @@ describe("weighted", () => {
     const balancer = createLoadBalancer("weighted");
     const candidates = [target("a", undefined), target("b", undefined), target("c", undefined)];
     expect([1, 2, 3, 4, 5, 6].map(() => firstOf(balancer.order(candidates)))).toEqual(["a", "b", "c", "a", "b", "c"]);
+  });
+});
+
+describe("round-robin: a call with a single candidate", () => {
+  it("takes no turn: the next call with both starts where it would have", () => {
+    const balancer = createLoadBalancer("round-robin");
+    const a = target("a", undefined);
+    const b = target("b", undefined);
+    expect(firstOf(balancer.order([a, b]))).toBe("a");
+    // b alone (a left out as unhealthy): nothing to choose, and the turn stays with b.
+    expect(balancer.order([b]).map((t) => t.name)).toEqual(["b"]);
+    expect(balancer.order([a, b]).map((t) => t.name)).toEqual(["b", "a"]);
+    expect(firstOf(balancer.order([a, b]))).toBe("a");
   });
 });
