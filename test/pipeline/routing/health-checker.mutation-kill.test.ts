@@ -1,6 +1,7 @@
 // Kills mutants that survived `npm run test:mutation` in src/pipeline/routing/health-checker.ts (see
-// docs/testing.md, "Mutation testing"). Fixtures are built inside each test.
-import { describe, expect, it } from "vitest";
+// docs/testing.md, "Mutation testing"; the routing run of 2026-12-02 in docs/mutation/routing-survivors.md).
+// Fixtures are built inside each test.
+import { describe, expect, it, vi } from "vitest";
 import { healthCheckSchema } from "../../../src/config/pipeline-schema.js";
 import { HealthChecker } from "../../../src/pipeline/routing/health-checker.js";
 import type { ChatRequest, GenerationResult, Provider } from "../../../src/providers/provider.js";
@@ -107,5 +108,27 @@ describe("HealthChecker", () => {
     await sleep(150);
     expect(provider.requests).toHaveLength(1);
     expect(checker.stateOf("probed").status).toBe("unknown");
+  });
+});
+
+describe("HealthChecker.start while running", () => {
+  it("starts no second round of checks, so stop then stops them all", async () => {
+    vi.useFakeTimers();
+    try {
+      const provider = probed(ok);
+      const checker = new HealthChecker([
+        { provider, check: healthCheckSchema.parse({ model: "probe", intervalMs: 1_000 }) },
+      ]);
+      checker.start();
+      checker.start();
+      expect(provider.requests).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(provider.requests).toHaveLength(2);
+      checker.stop();
+      await vi.advanceTimersByTimeAsync(5_000);
+      expect(provider.requests).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

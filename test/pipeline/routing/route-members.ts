@@ -76,3 +76,37 @@ export function composedMember(adapter: Provider, options: ChainOptions = {}): R
   const retry = retrySchema.parse(options.retry);
   return { ...member, provider: withRetry(member.provider, retry, new RetryBudget(retry.budget)) };
 }
+
+/**
+ * `member` with its provider wrapped in a layer that counts the calls reaching it: what the composed chain puts
+ * outside the breaker (retry, the target's rate limiter), which an open circuit must not charge.
+ */
+export function countedOutside(member: RouteMember): RouteMember & { calls: string[] } {
+  const inner = member.provider;
+  const calls: string[] = [];
+  const provider: Provider = {
+    name: inner.name,
+    type: inner.type,
+    chat: (r, signal, context) => {
+      calls.push("chat");
+      return inner.chat(r, signal, context);
+    },
+    complete: (r, signal, context) => {
+      calls.push("complete");
+      return inner.complete(r, signal, context);
+    },
+    embed: (r, signal, context) => {
+      calls.push("embed");
+      return inner.embed(r, signal, context);
+    },
+    streamChat: (r, signal, context) => {
+      calls.push("streamChat");
+      return inner.streamChat(r, signal, context);
+    },
+    streamComplete: (r, signal, context) => {
+      calls.push("streamComplete");
+      return inner.streamComplete(r, signal, context);
+    },
+  };
+  return { ...member, provider, calls };
+}

@@ -1,6 +1,6 @@
 // Kills mutants that survived `npm run test:mutation` in src/pipeline/routing/route-provider.ts,
-// src/pipeline/routing/route-member.ts and src/pipeline/resilience/timeout-policy.ts (see docs/testing.md, "Mutation testing").
-// Fixtures are built inside each test.
+// src/pipeline/routing/route-member.ts and src/pipeline/resilience/timeout-policy.ts (see docs/testing.md, "Mutation testing";
+// the routing run of 2026-12-02 in docs/mutation/routing-survivors.md). Fixtures are built inside each test.
 import { describe, expect, it } from "vitest";
 import { routingSchema, timeoutsSchema } from "../../../src/config/pipeline-schema.js";
 import { RouteProvider } from "../../../src/pipeline/routing/route-provider.js";
@@ -9,7 +9,7 @@ import { withTimeouts } from "../../../src/pipeline/resilience/timeout-policy.js
 import type { ChatRequest, Provider, StreamPart } from "../../../src/providers/provider.js";
 import { ProviderError } from "../../../src/providers/provider-error.js";
 import { RouteFakeProvider } from "./route-fake-provider.js";
-import { routeMember } from "./route-members.js";
+import { countedOutside, routeMember } from "./route-members.js";
 
 const request: ChatRequest = { model: "test-model", messages: [{ role: "user", content: "hi" }] };
 
@@ -347,5 +347,18 @@ describe("withTimeouts: the total limit passing while the consumer holds a part"
       error = caught;
     }
     expect(error).toMatchObject({ kind: "cancelled" });
+  });
+});
+
+describe("RouteProvider: a unary call when every target's circuit is open", () => {
+  it("fails with circuit_open without calling the layers outside the breakers", async () => {
+    const members = ["a", "b"].map((name) => {
+      const member = countedOutside(routeMember(RouteFakeProvider.answering(name)));
+      member.breaker?.trip();
+      return member;
+    });
+    const route = new RouteProvider({ name: "smart", members, routing: routingSchema.parse({}) });
+    await expect(route.chat(request, new AbortController().signal)).rejects.toMatchObject({ kind: "circuit_open" });
+    expect(members.map((member) => member.calls)).toEqual([[], []]);
   });
 });

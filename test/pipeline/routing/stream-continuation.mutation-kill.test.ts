@@ -1,11 +1,13 @@
 // Kills mutants that survived `npm run test:mutation` in src/pipeline/routing/stream-continuation.ts and
-// src/pipeline/routing/continuation-requests.ts (see docs/testing.md, "Mutation testing"): what the client receives
-// from a broken stream, and what reaches the target that continues it. Fixtures are built inside each test.
+// src/pipeline/routing/continuation-requests.ts (see docs/testing.md, "Mutation testing"; the routing run of 2026-12-02
+// in docs/mutation/routing-survivors.md): what the client receives from a broken stream, and what reaches the target
+// that continues it. Fixtures are built inside each test.
 import { describe, expect, it } from "vitest";
+import { detachedContext } from "../../../src/providers/call-context.js";
 import type { ChatRequest, CompletionRequest, Provider, StreamPart } from "../../../src/providers/provider.js";
 import { ProviderError } from "../../../src/providers/provider-error.js";
 import { RouteFakeProvider, routeError } from "./route-fake-provider.js";
-import { routeMember, routeOver } from "./route-members.js";
+import { countedOutside, routeMember, routeOver } from "./route-members.js";
 
 const live = (): AbortSignal => new AbortController().signal;
 const chatOf = (messages: ChatRequest["messages"]): ChatRequest => ({ model: "test-model", messages });
@@ -248,5 +250,129 @@ describe("routeStream: continuing a text completion", () => {
     });
     expect(await consume(route.streamComplete(prompt, live()))).toEqual({ text: "Hello world" });
     expect(sentPrompt(continuing)).toBe("Say:Hello");
+  });
+});
+
+/** A provider whose streams run `body` with the signal they were given; its other methods are unused. */
+function streamingWith(name: string, body: (signal: AbortSignal) => AsyncGenerator<StreamPart>): Provider {
+  const unused = (): never => {
+    throw new Error("not used");
+  };
+  return {
+    name,
+    type: "openai",
+    chat: unused,
+    complete: unused,
+    embed: unused,
+    streamChat: (_request, signal) => body(signal),
+    streamComplete: (_request, signal) => body(signal),
+  };
+}
+
+describe("routeStream: every target's circuit open", () => {
+  it("fails with circuit_open without opening a stream through the layers outside the breakers", async () => {
+    const members = ["a", "b"].map((name) => {
+      const member = countedOutside(routeMember(RouteFakeProvider.answering(name)));
+      member.breaker?.trip();
+      return member;
+    });
+    const route = routeOver(members);
+    const { error } = await consume(route.streamChat(chatOf([{ role: "user", content: "hi" }]), live()));
+    expect(error).toMatchObject({ kind: "circuit_open" });
+    expect(members.map((member) => member.calls)).toEqual([[], []]);
+  });
+});
+
+describe("routeStream: the caller cancelling after the first delta", () => {
+  it("ends the stream with the cancel error as it came, not as a mid-stream failure", async () => {
+    const provider = streamingWith("slow", async function* (signal) {
+      yield { type: "delta", text: "x" };
+      const cancelled = new ProviderError({
+        kind: "cancelled",
+        provider: "slow",
+        message: "slow: cancelled by the caller",
+      });
+      if (signal.aborted) throw cancelled;
+      await new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(cancelled)));
+    });
+    const caller = new AbortController();
+    const route = routeOver(
+      [routeMember(provider), routeMember(RouteFakeProvider.answering("next", " y", "anthropic"))],
+      {
+        midStream: "continue",
+      },
+    );
+    let text = "";
+    let error: unknown;
+    try {
+      for await (const part of route.streamChat(chatOf([{ role: "user", content: "hi" }]), caller.signal)) {
+        if (part.type === "delta") text += part.text;
+        caller.abort();
+      }
+    } catch (caught) {
+      error = caught;
+    }
+    expect(text).toBe("x");
+    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toMatchObject({ kind: "cancelled", provider: "slow", message: "slow: cancelled by the caller" });
+  });
+});
+
+describe("routeStream: a stream served by its first target", () => {
+  it("passes the target's usage on as it was reported, its total included", async () => {
+    const usage = {
+      promptTokens: 10,
+      completionTokens: 2,
+      totalTokens: 15,
+      cachedPromptTokens: 0,
+      cacheWriteTokens: 0,
+    };
+    const provider = streamingWith("vllm", async function* () {
+      yield { type: "delta", text: "a" };
+      yield { type: "delta", text: " b" };
+      yield { type: "finish", id: "vllm-1", finishReason: "stop", usage, model: "m" };
+    });
+    const parts: StreamPart[] = [];
+    for await (const part of routeOver([routeMember(provider)]).streamChat(
+      chatOf([{ role: "user", content: "hi" }]),
+      live(),
+    ))
+      parts.push(part);
+    expect(parts.at(-1)).toEqual({ type: "finish", id: "vllm-1", finishReason: "stop", usage, model: "m" });
+  });
+});
+
+describe("routeStream: a target that sends an empty delta and then fails", () => {
+  it("is replaced transparently: an empty delta delivers nothing", async () => {
+    const provider = streamingWith("blank", async function* () {
+      yield { type: "delta", text: "" };
+      throw routeError("blank", "unavailable");
+    });
+    const route = routeOver([routeMember(provider), routeMember(RouteFakeProvider.answering("second", "hello"))], {
+      midStream: "error",
+    });
+    const deltas: string[] = [];
+    for await (const part of route.streamChat(chatOf([{ role: "user", content: "hi" }]), live()))
+      if (part.type === "delta") deltas.push(part.text);
+    expect(deltas).toEqual(["hello"]);
+  });
+});
+
+describe("routeStream: the target that served a stream", () => {
+  it("is in the trace from the first delta, and stays there when the stream then breaks", async () => {
+    const route = routeOver([routeMember(breaking("first", "x y", 1))], { midStream: "error" });
+    const context = detachedContext();
+    const servedAtFirstDelta: unknown[] = [];
+    let error: unknown;
+    try {
+      for await (const part of route.streamChat(chatOf([{ role: "user", content: "hi" }]), live(), context))
+        if (part.type === "delta") servedAtFirstDelta.push(context.trace.servedBy);
+    } catch (caught) {
+      error = caught;
+    }
+    const first = { provider: "first", providerType: "openai", model: "first-model" };
+    expect(servedAtFirstDelta).toEqual([first]);
+    expect(error).toMatchObject({ kind: "unavailable", provider: "first" });
+    expect(context.trace.servedBy).toEqual(first);
   });
 });
