@@ -57,6 +57,19 @@ export type GatewayStreamPart =
   | Extract<StreamPart, { type: "delta" }>
   | (Extract<StreamPart, { type: "finish" }> & { metadata: ServedMetadata });
 
+/**
+ * How a stream's parts leave the gateway: each mapped to what the caller sends on (the server: its wire
+ * message) in place, and the end told once. Observation is these two calls, not a layer of its own.
+ */
+export interface StreamRelay<W> {
+  message(part: GatewayStreamPart): W;
+  /** The stream is over: `failure` is its error; undefined when it finished or its consumer stopped reading. */
+  end(failure: unknown): void;
+}
+
+/** The parts as they are, with no one told of the end (callers that want the domain parts). */
+export const gatewayParts: StreamRelay<GatewayStreamPart> = { message: (part) => part, end: () => undefined };
+
 /** A request as the client sent it, before its model name is resolved to a provider's model. */
 type Unrouted<T> = Omit<T, "model">;
 
@@ -97,19 +110,33 @@ export class Gateway {
     );
   }
 
-  streamChat(model: string, request: Unrouted<ChatRequest>, call: GatewayCall): AsyncIterable<GatewayStreamPart> {
-    return this.#stream(model, call, { operation: "chat", request }, (route, context, maxTokens) =>
-      route.streamChat({ ...request, ...maxTokens, model }, call.signal, context),
+  streamChat<W>(
+    model: string,
+    request: Unrouted<ChatRequest>,
+    call: GatewayCall,
+    relay: StreamRelay<W>,
+  ): AsyncIterable<W> {
+    return this.#stream(
+      model,
+      call,
+      { operation: "chat", request },
+      (route, context, maxTokens) => route.streamChat({ ...request, ...maxTokens, model }, call.signal, context),
+      relay,
     );
   }
 
-  streamComplete(
+  streamComplete<W>(
     model: string,
     request: Unrouted<CompletionRequest>,
     call: GatewayCall,
-  ): AsyncIterable<GatewayStreamPart> {
-    return this.#stream(model, call, { operation: "text_completion", request }, (route, context, maxTokens) =>
-      route.streamComplete({ ...request, ...maxTokens, model }, call.signal, context),
+    relay: StreamRelay<W>,
+  ): AsyncIterable<W> {
+    return this.#stream(
+      model,
+      call,
+      { operation: "text_completion", request },
+      (route, context, maxTokens) => route.streamComplete({ ...request, ...maxTokens, model }, call.signal, context),
+      relay,
     );
   }
 
@@ -132,27 +159,30 @@ export class Gateway {
     }
   }
 
-  async *#stream(
+  async *#stream<W>(
     model: string,
     call: GatewayCall,
     billable: Billable,
     open: (route: Provider, context: CallContext, maxTokens: MaxTokens) => AsyncIterable<StreamPart>,
-  ): AsyncGenerator<GatewayStreamPart> {
+    relay: StreamRelay<W>,
+  ): AsyncGenerator<W> {
     const started = performance.now();
-    const { route, context, account, maxTokens } = await this.#open(model, call, billable, true);
+    let opened: Opened | undefined;
     let status = "cancelled";
+    let failure: unknown;
     try {
+      opened = await this.#open(model, call, billable, true);
+      const { route, context, account, maxTokens } = opened;
       for await (const part of open(route.provider, context, maxTokens)) {
         if (part.type === "delta") {
-          yield part;
+          yield relay.message(part);
         } else {
           const metadata = this.#metadata(route, part, await account.cost(), context, call, started);
           status = "ok";
-          yield { ...part, metadata };
+          yield relay.message({ ...part, metadata });
           return;
         }
       }
-      status = "unavailable";
       throw new ProviderError({
         kind: "unavailable",
         provider: route.name,
@@ -160,9 +190,14 @@ export class Gateway {
       });
     } catch (error) {
       status = kindOf(error);
+      failure = error;
       throw error;
     } finally {
-      this.costs.finish(account, { status, servedBy: status === "ok" ? context.trace.servedBy : undefined });
+      if (opened !== undefined) {
+        const servedBy = status === "ok" ? opened.context.trace.servedBy : undefined;
+        this.costs.finish(opened.account, { status, servedBy });
+      }
+      relay.end(failure);
     }
   }
 

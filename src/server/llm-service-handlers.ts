@@ -119,14 +119,15 @@ export function registerLLMService(
       };
     },
 
-    // The streaming handlers return the observer's stream itself (no generator of their own around it): a
-    // request they reject throws before any message, which connect-es treats like an error at the first one.
+    // The streaming handlers return the gateway's stream itself, the observer relaying it in place (no
+    // generator of their own around it): a request they reject throws before any message, which connect-es
+    // treats like an error at the first one.
     streamChat(request, context) {
       const model = requireModel(request.model);
       const messages = toChatMessages(request.messages);
       const options = toGenerationOptions(request.options);
       const o = observed("StreamChat", model, context, request.metadata, messages);
-      return observer.stream(o, gateway.streamChat(model, { ...options, messages }, o.call), toWireStreamMessage);
+      return gateway.streamChat(model, { ...options, messages }, o.call, observer.relay(o, toWireStreamMessage));
     },
 
     async complete(request, context) {
@@ -153,10 +154,11 @@ export function registerLLMService(
       const o = observed("StreamComplete", model, context, request.metadata, [
         { role: "user", content: request.prompt },
       ]);
-      return observer.stream(
-        o,
-        gateway.streamComplete(model, { ...options, prompt: request.prompt }, o.call),
-        toWireStreamMessage,
+      return gateway.streamComplete(
+        model,
+        { ...options, prompt: request.prompt },
+        o.call,
+        observer.relay(o, toWireStreamMessage),
       );
     },
 

@@ -1,5 +1,5 @@
 import type { HandlerContext } from "@connectrpc/connect";
-import type { GatewayCall, GatewayStreamPart, ServedMetadata } from "../pipeline/gateway.js";
+import type { GatewayCall, GatewayStreamPart, ServedMetadata, StreamRelay } from "../pipeline/gateway.js";
 import type { TokenUsage } from "../providers/provider.js";
 import { ProviderError } from "../providers/provider-error.js";
 import type { RequestContent, RequestSummary } from "../telemetry/request-summary.js";
@@ -58,20 +58,18 @@ export class RequestObserver {
     }
   }
 
-  /** Relays a stream's parts, each mapped to its wire message in place, and reports the stream when it ends. */
-  async *stream<W>(
-    request: ObservedRequest,
-    parts: AsyncIterable<GatewayStreamPart>,
-    toWire: (part: GatewayStreamPart) => W,
-  ): AsyncGenerator<W> {
+  /**
+   * The relay of one stream (see Gateway's StreamRelay): maps each part to its wire message in place, counting
+   * the chunks and noting the first one's time, and reports the stream when the gateway says it ended.
+   */
+  relay<W>(request: ObservedRequest, toWire: (part: GatewayStreamPart) => W): StreamRelay<W> {
     const startedAt = now();
     let firstChunkAt: number | undefined;
     let chunks = 0;
     let billed: Billed | undefined;
-    let failure: unknown;
     let output = "";
-    try {
-      for await (const part of parts) {
+    return {
+      message: (part) => {
         if (part.type === "delta") {
           firstChunkAt ??= now();
           chunks += 1;
@@ -79,22 +77,20 @@ export class RequestObserver {
         } else {
           billed = part;
         }
-        yield toWire(part);
-      }
-    } catch (error) {
-      failure = error;
-      throw error;
-    } finally {
-      this.#record(request, {
-        startedAt,
-        stream: true,
-        firstChunkAt,
-        chunks,
-        billed,
-        failure,
-        output: this.recordContent ? output : undefined,
-      });
-    }
+        return toWire(part);
+      },
+      end: (failure) => {
+        this.#record(request, {
+          startedAt,
+          stream: true,
+          firstChunkAt,
+          chunks,
+          billed,
+          failure,
+          output: this.recordContent ? output : undefined,
+        });
+      },
+    };
   }
 
   #record(

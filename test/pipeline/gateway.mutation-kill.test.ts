@@ -7,7 +7,7 @@ import type { ApiKeyRecord } from "../../src/auth/api-key.js";
 import { rateLimitingSchema } from "../../src/config/pipeline-schema.js";
 import { withAttemptRecording } from "../../src/pipeline/observe/attempt-recorder.js";
 import { ClientRateLimiter } from "../../src/pipeline/rate-limit/client-rate-limiter.js";
-import { Gateway, type GatewayCall } from "../../src/pipeline/gateway.js";
+import { Gateway, type GatewayCall, gatewayParts } from "../../src/pipeline/gateway.js";
 import { ModelRouter } from "../../src/pipeline/routing/model-router.js";
 import { withRateLimit } from "../../src/pipeline/rate-limit/rate-limit-policy.js";
 import { createRateLimitStore } from "../../src/pipeline/rate-limit/rate-limit-store.js";
@@ -101,7 +101,7 @@ describe("Gateway: the ledger's operation", () => {
   it("records a text completion, a streamed one and embeddings as such", async () => {
     const s = setup();
     await s.gateway.complete("m", { prompt: "hi" }, callOf());
-    for await (const _part of s.gateway.streamComplete("m", { prompt: "hi" }, callOf())) {
+    for await (const _part of s.gateway.streamComplete("m", { prompt: "hi" }, callOf(), gatewayParts)) {
       // read to the end
     }
     await s.gateway.embed("m", { inputs: ["hi"] }, callOf());
@@ -156,7 +156,12 @@ describe("Gateway: a request's ending", () => {
     const texts: string[] = [];
     const error = await failureOf(
       (async () => {
-        for await (const part of s.gateway.streamChat("m", { messages: [{ role: "user", content: "hi" }] }, callOf()))
+        for await (const part of s.gateway.streamChat(
+          "m",
+          { messages: [{ role: "user", content: "hi" }] },
+          callOf(),
+          gatewayParts,
+        ))
           if (part.type === "delta") texts.push(part.text);
       })(),
     );
