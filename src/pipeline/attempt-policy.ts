@@ -81,21 +81,16 @@ export function attemptPolicy(provider: Provider, options: AttemptPolicyOptions)
     try {
       // firstTokenMs ends when the answer's headers arrive (the provider accepted the call), reported by the
       // adapter's fetch through the context: calls outside an RPC (health checks) get a detached one for it.
-      const result =
+      return await watchedAnswer(watches, () =>
         clock === undefined
-          ? await invoke(signal, context)
-          : await clock.race(
+          ? invoke(signal, context)
+          : clock.race(
               invoke(clock.signal, { ...(context ?? detachedContext()), onResponseHeaders: () => clock.accepted() }),
               "firstTokenMs",
-            );
-      for (const watch of watches) watch.answer?.(result);
-      return result;
-    } catch (error) {
-      failAll(watches, error);
-      throw error;
+            ),
+      );
     } finally {
       clock?.dispose();
-      endAll(watches);
     }
   };
 
@@ -183,6 +178,23 @@ export async function beginAll(
     throw error;
   }
   return watches;
+}
+
+/** Runs a unary call under begun watches: told the answer or the failure, then the end. */
+export async function watchedAnswer<R extends GenerationResult | EmbedResult>(
+  watches: readonly AttemptWatch[],
+  run: () => Promise<R>,
+): Promise<R> {
+  try {
+    const result = await run();
+    for (const watch of watches) watch.answer?.(result);
+    return result;
+  } catch (error) {
+    failAll(watches, error);
+    throw error;
+  } finally {
+    endAll(watches);
+  }
 }
 
 /** Tells every watch the attempt failed. */

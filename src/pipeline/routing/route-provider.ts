@@ -11,7 +11,7 @@ import type {
   StreamPart,
 } from "../../providers/provider.js";
 import { ProviderError } from "../../providers/provider-error.js";
-import { type AttemptHook, beginAll, endAll, failAll } from "../attempt-policy.js";
+import { type AttemptHook, beginAll, watchedAnswer } from "../attempt-policy.js";
 import type { PolicyCall } from "../provider-policy.js";
 import { continuationRequests } from "./continuation-requests.js";
 import { createLoadBalancer, type LoadBalancer } from "./load-balancer.js";
@@ -140,16 +140,7 @@ export class RouteProvider implements Provider {
     const ctx = context ?? detachedContext();
     if (this.#hooks.length === 0) return this.#fallingBack(signal, ctx, call);
     const watches = await beginAll(this.#hooks, policyCall, signal, ctx);
-    try {
-      const result = await this.#fallingBack(signal, ctx, call);
-      for (const watch of watches) watch.answer?.(result);
-      return result;
-    } catch (error) {
-      failAll(watches, error);
-      throw error;
-    } finally {
-      endAll(watches);
-    }
+    return watchedAnswer(watches, () => this.#fallingBack(signal, ctx, call));
   }
 
   /** Tries the targets in planned order, falling back as `routing.fallbackOn` allows. */

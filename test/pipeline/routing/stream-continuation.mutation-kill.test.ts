@@ -45,21 +45,9 @@ function breaking(name: string, text: string, chunks: number): RouteFakeProvider
 
 /** A provider whose streams send `deltas` and then end without a finish part. */
 function endingEarly(name: string, deltas: readonly string[]): Provider {
-  async function* stream(): AsyncGenerator<StreamPart> {
+  return streamingWith(name, async function* () {
     for (const text of deltas) yield { type: "delta", text };
-  }
-  const unused = (): never => {
-    throw new Error("not used");
-  };
-  return {
-    name,
-    type: "openai",
-    chat: unused,
-    complete: unused,
-    embed: unused,
-    streamChat: stream,
-    streamComplete: stream,
-  };
+  });
 }
 
 describe("routeStream: a target's stream that ends before its finish part", () => {
