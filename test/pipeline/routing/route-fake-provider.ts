@@ -166,3 +166,19 @@ export class RouteFakeProvider implements Provider {
     };
   }
 }
+
+/** A provider whose streams run `body` with the signal they were given; its other methods are unused. */
+export function streamingWith(name: string, body: (signal: AbortSignal) => AsyncGenerator<StreamPart>): Provider {
+  const unused = (): never => {
+    throw new Error("not used");
+  };
+  return {
+    name,
+    type: "openai",
+    chat: unused,
+    complete: unused,
+    embed: unused,
+    streamChat: (_request, signal) => body(signal),
+    streamComplete: (_request, signal) => body(signal),
+  };
+}

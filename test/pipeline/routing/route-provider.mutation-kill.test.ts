@@ -8,7 +8,7 @@ import { TargetStats } from "../../../src/pipeline/routing/target-stats.js";
 import { withTimeouts } from "../../../src/pipeline/resilience/timeout-policy.js";
 import type { ChatRequest, Provider, StreamPart } from "../../../src/providers/provider.js";
 import { ProviderError } from "../../../src/providers/provider-error.js";
-import { RouteFakeProvider } from "./route-fake-provider.js";
+import { RouteFakeProvider, streamingWith } from "./route-fake-provider.js";
 import { countedOutside, routeMember } from "./route-members.js";
 
 const request: ChatRequest = { model: "test-model", messages: [{ role: "user", content: "hi" }] };
@@ -133,26 +133,10 @@ describe("withTimeouts: after a unary call answered", () => {
   });
 });
 
-/** A provider whose streams run `body` (given the signal the policy passed on); other methods are unused. */
-function streaming(body: (signal: AbortSignal) => AsyncGenerator<StreamPart>): Provider {
-  const unused = (): never => {
-    throw new Error("not used");
-  };
-  return {
-    name: "streamer",
-    type: "openai",
-    chat: unused,
-    complete: unused,
-    embed: unused,
-    streamChat: (_r, signal) => body(signal),
-    streamComplete: (_r, signal) => body(signal),
-  };
-}
-
 describe("withTimeouts: a stream", () => {
   it("aborts the provider's stream when the consumer stops reading", async () => {
     let given: AbortSignal | undefined;
-    const provider = streaming(async function* (signal) {
+    const provider = streamingWith("streamer", async function* (signal) {
       given = signal;
       yield { type: "delta", text: "a" };
       yield { type: "delta", text: "b" };
@@ -168,7 +152,7 @@ describe("withTimeouts: a stream", () => {
 
   it("leaves the provider's signal alone after its stream completed", async () => {
     let given: AbortSignal | undefined;
-    const provider = streaming(async function* (signal) {
+    const provider = streamingWith("streamer", async function* (signal) {
       given = signal;
       yield { type: "delta", text: "a" };
     });
@@ -182,7 +166,7 @@ describe("withTimeouts: a stream", () => {
 
   it("has closed the provider's stream by the time the consumer's early stop returns", async () => {
     let closed = false;
-    const provider = streaming(async function* () {
+    const provider = streamingWith("streamer", async function* () {
       try {
         yield { type: "delta", text: "a" };
         yield { type: "delta", text: "b" };
@@ -197,7 +181,7 @@ describe("withTimeouts: a stream", () => {
   });
 
   it("fails with the timeout at once, though the provider does not notice the abort", async () => {
-    const provider = streaming(async function* () {
+    const provider = streamingWith("streamer", async function* () {
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       yield { type: "delta", text: "late" };
     });
@@ -276,7 +260,7 @@ describe("withTimeouts: streams of other shapes", () => {
   it("takes the caller's cancel while the consumer holds a part", async () => {
     const caller = new AbortController();
     const limited = withTimeouts(
-      streaming(async function* () {
+      streamingWith("streamer", async function* () {
         yield { type: "delta", text: "a" };
         yield { type: "delta", text: "b" };
       }),
@@ -303,7 +287,7 @@ describe("withTimeouts: streams of other shapes", () => {
 describe("withTimeouts: the total limit passing while the consumer holds a part", () => {
   it("fails the stream as timed out when the consumer reads on, without an error escaping meanwhile", async () => {
     const limited = withTimeouts(
-      streaming(async function* () {
+      streamingWith("streamer", async function* () {
         yield { type: "delta", text: "a" };
         yield { type: "delta", text: "b" };
       }),
@@ -331,7 +315,7 @@ describe("withTimeouts: the total limit passing while the consumer holds a part"
   it("fails as cancelled, not timed out, when the caller had cancelled first", async () => {
     const caller = new AbortController();
     const limited = withTimeouts(
-      streaming(async function* () {
+      streamingWith("streamer", async function* () {
         yield { type: "delta", text: "a" };
         yield { type: "delta", text: "b" };
       }),

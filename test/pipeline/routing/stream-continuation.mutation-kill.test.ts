@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { detachedContext } from "../../../src/providers/call-context.js";
 import type { ChatRequest, CompletionRequest, Provider, StreamPart } from "../../../src/providers/provider.js";
 import { ProviderError } from "../../../src/providers/provider-error.js";
-import { RouteFakeProvider, routeError } from "./route-fake-provider.js";
+import { RouteFakeProvider, routeError, streamingWith } from "./route-fake-provider.js";
 import { countedOutside, routeMember, routeOver } from "./route-members.js";
 
 const live = (): AbortSignal => new AbortController().signal;
@@ -240,22 +240,6 @@ describe("routeStream: continuing a text completion", () => {
     expect(sentPrompt(continuing)).toBe("Say:Hello");
   });
 });
-
-/** A provider whose streams run `body` with the signal they were given; its other methods are unused. */
-function streamingWith(name: string, body: (signal: AbortSignal) => AsyncGenerator<StreamPart>): Provider {
-  const unused = (): never => {
-    throw new Error("not used");
-  };
-  return {
-    name,
-    type: "openai",
-    chat: unused,
-    complete: unused,
-    embed: unused,
-    streamChat: (_request, signal) => body(signal),
-    streamComplete: (_request, signal) => body(signal),
-  };
-}
 
 describe("routeStream: every target's circuit open", () => {
   it("fails with circuit_open without opening a stream through the layers outside the breakers", async () => {
