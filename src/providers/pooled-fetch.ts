@@ -7,6 +7,12 @@ import { responseHeadersArrived } from "./response-headers-watch.js";
 /** The `fetch` signature the OpenAI and Anthropic SDKs accept as their `fetch` option. */
 export type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
+/**
+ * The fetch options the adapters give a call whose answer is streamed (the SDKs' `fetchOptions`): pooledFetch
+ * then sends its body as a one-shot stream, so that no copy of the prompt is kept while the answer streams.
+ */
+export const streamedCall = { duplex: "half" } as const satisfies RequestInit;
+
 /** Statuses whose responses have no body (a Response with a body and one of them cannot be built). */
 const nullBodyStatuses = new Set([101, 204, 205, 304]);
 
@@ -37,14 +43,19 @@ export function pooledFetch(dispatcher: Dispatcher): Fetch {
       return viaFetch(input, init);
     }
     const url = typeof input === "string" ? new URL(input) : input;
+    const requestHeaders = headerRecord(init?.headers);
+    // undici keeps a request's body until the answer ends: for a streamed answer, the stream's whole length.
+    // A string is handed over as one Buffer (undici would keep the string and a copy); a streaming call's
+    // (its adapter marks it `duplex: "half"`) as a one-shot stream of that Buffer with its length, which
+    // nothing holds once it is sent.
+    const bytes = typeof body === "string" ? Buffer.from(body) : undefined;
+    if (bytes !== undefined && init?.duplex === "half") requestHeaders["content-length"] = String(bytes.byteLength);
     const answer = await dispatcher.request({
       origin: url.origin,
       path: `${url.pathname}${url.search}`,
       method: init?.method ?? "GET",
-      headers: headerRecord(init?.headers),
-      // As a Buffer: undici turns a string body into a Buffer of its own and keeps both until the answer ends
-      // (for a stream, its whole length); given a Buffer it keeps that one.
-      body: typeof body === "string" ? Buffer.from(body) : (body ?? null),
+      headers: requestHeaders,
+      body: bytes === undefined ? (body ?? null) : init?.duplex === "half" ? Readable.from([bytes]) : bytes,
       signal: init?.signal ?? null,
     });
     responseHeadersArrived(init);

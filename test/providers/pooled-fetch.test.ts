@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 import { Agent } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pooledFetch } from "../../src/providers/pooled-fetch.js";
+import { pooledFetch, streamedCall } from "../../src/providers/pooled-fetch.js";
 
 let server: http.Server;
 let base: string;
@@ -29,6 +29,16 @@ beforeAll(async () => {
               body,
               auth: req.headers.authorization ?? null,
               encoding: req.headers["accept-encoding"] ?? null,
+            }),
+          );
+          return;
+        case "/framing":
+          res.writeHead(200, { "content-type": "application/json" });
+          res.end(
+            JSON.stringify({
+              body,
+              length: req.headers["content-length"] ?? null,
+              chunked: req.headers["transfer-encoding"] ?? null,
             }),
           );
           return;
@@ -76,6 +86,14 @@ describe("pooledFetch", () => {
     expect(response.headers.get("x-request-id")).toBe("req_1");
     expect(response.headers.getSetCookie()).toEqual(["a=1", "b=2"]);
     expect(await response.json()).toEqual({ method: "POST", body: '{"q":1}', auth: "Bearer k", encoding: null });
+  });
+
+  it("sends a streaming call's body (duplex half) with its length in bytes, as a plain call's", async () => {
+    const body = '{"q":"café ☕"}';
+    for (const init of [streamedCall, {}]) {
+      const response = await fetchOnPool(`${base}/framing`, { method: "POST", body, ...init });
+      expect(await response.json()).toEqual({ body, length: String(Buffer.byteLength(body)), chunked: null });
+    }
   });
 
   it("takes headers as a record or as pairs, and error statuses as answers", async () => {

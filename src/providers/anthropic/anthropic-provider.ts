@@ -10,6 +10,7 @@ import type {
   StreamPart,
 } from "../provider.js";
 import { ProviderError } from "../provider-error.js";
+import { streamedCall } from "../pooled-fetch.js";
 import { upstreamRateLimit, type UpstreamRateLimit } from "../upstream-rate-limit.js";
 import { anthropicError } from "./anthropic-error.js";
 import { anthropicFinishReason } from "./anthropic-finish-reason.js";
@@ -90,7 +91,9 @@ export class AnthropicProvider implements Provider {
 
   async #openStream(params: AnthropicParams, signal: AbortSignal) {
     try {
-      return await this.#client.messages.create({ ...params, stream: true }, { signal }).withResponse();
+      return await this.#client.messages
+        .create({ ...params, stream: true }, { signal, fetchOptions: streamedCall })
+        .withResponse();
     } catch (error) {
       throw anthropicError(error, this.name, signal, this.#secret);
     }

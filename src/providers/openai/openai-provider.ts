@@ -11,6 +11,7 @@ import type {
   StreamPart,
 } from "../provider.js";
 import type { ProviderError } from "../provider-error.js";
+import { streamedCall } from "../pooled-fetch.js";
 import { upstreamRateLimit } from "../upstream-rate-limit.js";
 import { CallDeadline } from "./call-deadline.js";
 import { openAIErrorToProviderError } from "./openai-error.js";
@@ -68,7 +69,7 @@ export class OpenAIProvider implements Provider {
     return this.#stream<ChatCompletionChunk>(signal, async (callSignal) => {
       const body = openAIParams.chatStream(request, this.name);
       const { data, response } = await this.#client.chat.completions
-        .create(body, { signal: callSignal })
+        .create(body, { signal: callSignal, fetchOptions: streamedCall })
         .withResponse();
       return { chunks: data, headers: response.headers, text: (choice) => choice.delta.content };
     });
@@ -87,7 +88,9 @@ export class OpenAIProvider implements Provider {
   streamComplete(request: CompletionRequest, signal: AbortSignal): AsyncIterable<StreamPart> {
     return this.#stream<Completion>(signal, async (callSignal) => {
       const body = openAIParams.completionStream(request);
-      const { data, response } = await this.#client.completions.create(body, { signal: callSignal }).withResponse();
+      const { data, response } = await this.#client.completions
+        .create(body, { signal: callSignal, fetchOptions: streamedCall })
+        .withResponse();
       return { chunks: data, headers: response.headers, text: (choice) => choice.text };
     });
   }
