@@ -217,8 +217,8 @@ describe("withAttemptRecording: billing through the call's account", () => {
   });
 
   it("holds the budget for the attempt's own max_tokens (a continuation asks for fewer than the call)", async () => {
-    // The call may produce 100 000 tokens (20 µ$ + 1 $ at gpt-4o's prices: over the 1 000 µ$ budget); this
-    // attempt asks for 10 (about 108 µ$), so it fits and goes ahead.
+    // The call may produce 100 000 tokens (with its 3 prompt tokens about 1 $ at gpt-4o's prices: over the
+    // 1 000 µ$ budget); this attempt asks for 10 (about 108 µ$), so it fits and goes ahead.
     const { context } = await billedContext({ limitMicros: 1_000, maxTokens: 100_000, promptTokens: 3 });
     const provider = withAttemptRecording(streamingProvider([], noUsage));
     await expect(provider.chat({ ...chat, maxTokens: 10 }, live(), context)).resolves.toMatchObject({ text: "ok" });
