@@ -55,7 +55,7 @@ export function pooledFetch(dispatcher: Dispatcher): Fetch {
       path: `${url.pathname}${url.search}`,
       method: init?.method ?? "GET",
       headers: requestHeaders,
-      body: bytes === undefined ? (body ?? null) : init?.duplex === "half" ? Readable.from([bytes]) : bytes,
+      body: bytes === undefined ? (body ?? null) : init?.duplex === "half" ? oneShot(bytes) : bytes,
       signal: init?.signal ?? null,
     });
     responseHeadersArrived(init);
@@ -74,6 +74,22 @@ export function pooledFetch(dispatcher: Dispatcher): Fetch {
     const whole = content === answer.body ? Buffer.from(await answer.body.arrayBuffer()) : await collect(content);
     return new Response(whole, { status, headers });
   };
+}
+
+/**
+ * A stream of `bytes` that lets go of them once they are read. (`Readable.from([bytes])` keeps its array
+ * iterator, and with it the bytes, for as long as the stream lives: undici keeps the stream till the answer ends.)
+ */
+function oneShot(bytes: Buffer): Readable {
+  let pending: Buffer | undefined = bytes;
+  return new Readable({
+    read() {
+      const chunk = pending;
+      pending = undefined;
+      this.push(chunk ?? null);
+      if (chunk !== undefined) this.push(null);
+    },
+  });
 }
 
 /** Request headers as a plain record, from any HeadersInit. */
