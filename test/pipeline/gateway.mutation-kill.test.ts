@@ -1,9 +1,13 @@
 // Kills mutants that survived `npm run test:mutation` in src/pipeline/gateway.ts (see docs/testing.md,
 // "Mutation testing"): the ledger's operation and status, key checks, a key's own limits, and a stream that
-// ends without its finish part. A Gateway over in-memory cost control and a route of fakes; fixtures are
-// built inside each test.
-import { describe, expect, it } from "vitest";
+// ends without its finish part or whose consumer stops reading, the served metadata, and whom a failed stream
+// is billed to (docs/mutation/pipeline-wiring-survivors.md). A Gateway over in-memory cost control and a route
+// of fakes (or composePipeline's routes over fake adapters); fixtures are built inside each test.
+import { describe, expect, it, vi } from "vitest";
 import type { ApiKeyRecord } from "../../src/auth/api-key.js";
+import type { GatewayConfig } from "../../src/config/config-schema.js";
+import { parseConfigObject } from "../../src/config/load-config.js";
+import { composePipeline } from "../../src/pipeline/compose-pipeline.js";
 import { rateLimitingSchema } from "../../src/config/pipeline-schema.js";
 import { withAttemptRecording } from "../../src/pipeline/observe/attempt-recorder.js";
 import { ClientRateLimiter } from "../../src/pipeline/rate-limit/client-rate-limiter.js";
@@ -19,7 +23,7 @@ import { BudgetBook } from "../../src/usage/budget-book.js";
 import { CostControl } from "../../src/usage/cost-control.js";
 import type { LedgerRecord } from "../../src/usage/ledger-record.js";
 import { PriceTable } from "../../src/usage/price-table.js";
-import { RouteFakeProvider } from "./routing/route-fake-provider.js";
+import { RouteFakeProvider, routeError } from "./routing/route-fake-provider.js";
 
 function keyOf(fields: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
   return {
@@ -192,5 +196,144 @@ describe("Gateway: client keys", () => {
     await s.gateway.chat("m", request, callOf(key));
     const error = await failureOf(s.gateway.chat("m", request, callOf(key)));
     expect(error.kind).toBe("queue_full");
+  });
+});
+
+describe("Gateway: a stream its consumer stops reading", () => {
+  it("is recorded as cancelled", async () => {
+    const s = setup(RouteFakeProvider.answering("p", "one two three"));
+    for await (const part of s.gateway.streamChat(
+      "m",
+      { messages: [{ role: "user", content: "hi" }] },
+      callOf(),
+      gatewayParts,
+    )) {
+      expect(part).toEqual({ type: "delta", text: "one" });
+      break;
+    }
+    await s.costs.drain();
+    expect(s.ended).toEqual(["m cancelled"]);
+    expect(s.records.map((record) => record.status)).toEqual(["cancelled"]);
+  });
+});
+
+describe("Gateway: metadata", () => {
+  it("names the route's own provider and type when the route lists no targets", async () => {
+    const s = setup();
+    const route = RouteFakeProvider.answering("bare", "hello", "anthropic");
+    const gateway = new Gateway(new ModelRouter([{ name: "m", provider: route, targets: [] }]), s.costs);
+    const answer = await gateway.chat("m", { messages: [{ role: "user", content: "hi" }] }, callOf());
+    expect(answer.metadata).toMatchObject({ provider: "bare", providerType: "anthropic" });
+  });
+
+  it("reports the latency of the call by the gateway's clock", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance", "Date"] });
+    try {
+      // A clock that has run a while, so that a sum of two readings is not their difference.
+      vi.advanceTimersByTime(5000);
+      const s = setup(new RouteFakeProvider("p", () => ({ text: "late", delayMs: 250 })));
+      const answer = s.gateway.chat("m", { messages: [{ role: "user", content: "hi" }] }, callOf());
+      await vi.advanceTimersByTimeAsync(250);
+      expect((await answer).metadata.latencyMs).toBe(250);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+/** A gateway over composePipeline's routes for `config`, with in-memory cost control. */
+function composedSetup(config: GatewayConfig, adapters: ReadonlyMap<string, Provider>) {
+  const records: LedgerRecord[] = [];
+  const pipeline = composePipeline(config, adapters);
+  const costs = new CostControl({
+    book: new BudgetBook({ maxWaitMs: 0 }),
+    prices: new PriceTable(),
+    estimator: pipeline.estimator,
+    defaultMaxTokens: new Map(),
+    tenantBudget: () => undefined,
+    record: (record) => records.push(record),
+    ended: () => undefined,
+  });
+  return { gateway: new Gateway(pipeline.router, costs), costs, records, pipeline };
+}
+
+function twoTargetConfig(routing: Record<string, unknown> = {}): GatewayConfig {
+  return parseConfigObject(
+    {
+      logging: { level: "silent" },
+      pipeline: { retry: { maxAttempts: 1 } },
+      providers: [
+        { name: "a", type: "openai", apiKey: "${KEY}" },
+        { name: "b", type: "anthropic", apiKey: "${KEY}" },
+      ],
+      models: [
+        {
+          name: "m",
+          routing,
+          targets: [
+            { provider: "a", model: "gpt-4o" },
+            { provider: "b", model: "claude-3-5-haiku" },
+          ],
+        },
+      ],
+    },
+    { env: { KEY: "sk-test" } },
+  );
+}
+
+describe("Gateway over a composed pipeline", () => {
+  it("reports the type of the target that served, not the route's first", async () => {
+    const s = composedSetup(
+      twoTargetConfig(),
+      new Map<string, Provider>([
+        ["a", RouteFakeProvider.failing("a", "unavailable")],
+        ["b", RouteFakeProvider.answering("b", "hello", "anthropic")],
+      ]),
+    );
+    try {
+      const answer = await s.gateway.chat("m", { messages: [{ role: "user", content: "hi" }] }, callOf());
+      expect(answer.metadata).toMatchObject({ provider: "b", providerType: "anthropic", model: "claude-3-5-haiku" });
+    } finally {
+      await s.pipeline.stop();
+    }
+  });
+
+  it("bills a failed stream to the last target it tried, not to the one that delivered its text", async () => {
+    const s = composedSetup(
+      twoTargetConfig({ midStream: "continue" }),
+      new Map<string, Provider>([
+        [
+          "a",
+          new RouteFakeProvider("a", () => ({
+            text: "Hello there",
+            errorAfterChunks: 1,
+            error: routeError("a", "unavailable"),
+          })),
+        ],
+        ["b", RouteFakeProvider.failing("b", "unavailable", "anthropic")],
+      ]),
+    );
+    try {
+      const texts: string[] = [];
+      const error = await failureOf(
+        (async () => {
+          for await (const part of s.gateway.streamChat(
+            "m",
+            { messages: [{ role: "user", content: "hi" }] },
+            callOf(),
+            gatewayParts,
+          ))
+            if (part.type === "delta") texts.push(part.text);
+        })(),
+      );
+      expect(texts).toEqual(["Hello"]);
+      expect(error.kind).toBe("unavailable");
+      await s.costs.drain();
+      expect(s.records.map((r) => `${r.status} ${r.provider} ${r.providerModel}`)).toEqual([
+        "unavailable b claude-3-5-haiku",
+      ]);
+    } finally {
+      await s.pipeline.stop();
+    }
   });
 });
