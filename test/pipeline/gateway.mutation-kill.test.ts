@@ -91,6 +91,19 @@ function callOf(key?: ApiKeyRecord): GatewayCall {
   };
 }
 
+/** A chat stream of model "m" read until it fails: the texts delivered and the error. */
+async function failedStream(gateway: Gateway): Promise<{ texts: string[]; error: ProviderError }> {
+  const texts: string[] = [];
+  const error = await failureOf(
+    (async () => {
+      const request = { messages: [{ role: "user" as const, content: "hi" }] };
+      for await (const part of gateway.streamChat("m", request, callOf(), gatewayParts))
+        if (part.type === "delta") texts.push(part.text);
+    })(),
+  );
+  return { texts, error };
+}
+
 async function failureOf(promise: Promise<unknown>): Promise<ProviderError> {
   try {
     await promise;
@@ -157,18 +170,7 @@ describe("Gateway: a request's ending", () => {
       streamChat: silent,
       streamComplete: silent,
     });
-    const texts: string[] = [];
-    const error = await failureOf(
-      (async () => {
-        for await (const part of s.gateway.streamChat(
-          "m",
-          { messages: [{ role: "user", content: "hi" }] },
-          callOf(),
-          gatewayParts,
-        ))
-          if (part.type === "delta") texts.push(part.text);
-      })(),
-    );
+    const { texts, error } = await failedStream(s.gateway);
     expect(texts).toEqual(["partial"]);
     expect(error).toMatchObject({ kind: "unavailable", provider: "m", message: "m: stream ended before it completed" });
     await s.costs.drain();
@@ -314,18 +316,7 @@ describe("Gateway over a composed pipeline", () => {
       ]),
     );
     try {
-      const texts: string[] = [];
-      const error = await failureOf(
-        (async () => {
-          for await (const part of s.gateway.streamChat(
-            "m",
-            { messages: [{ role: "user", content: "hi" }] },
-            callOf(),
-            gatewayParts,
-          ))
-            if (part.type === "delta") texts.push(part.text);
-        })(),
-      );
+      const { texts, error } = await failedStream(s.gateway);
       expect(texts).toEqual(["Hello"]);
       expect(error.kind).toBe("unavailable");
       await s.costs.drain();

@@ -90,6 +90,28 @@ describe("CallClock: one timer per limit, re-armed for each wait", () => {
     clock.dispose();
   });
 
+  it("gives a later wait under firstTokenMs the whole limit again, not what the first wait left of it", async () => {
+    // Kills call-clock.ts 103:11 of the 2026-12-02 run (docs/mutation/resilience-observe-survivors.md).
+    const clock = new CallClock("p", new AbortController().signal, limits({ firstTokenMs: 100 }));
+    const first = part<string>();
+    const firstWait = clock.race(first.promise, "firstTokenMs");
+    await vi.advanceTimersByTimeAsync(50);
+    first.resolve("a");
+    await expect(firstWait).resolves.toBe("a");
+    await vi.advanceTimersByTimeAsync(30);
+    const secondWait = clock.race(part<string>().promise, "firstTokenMs");
+    secondWait.catch(() => undefined);
+    // 60 ms into the second wait (140 ms after the first began): still within its 100 ms.
+    await vi.advanceTimersByTimeAsync(60);
+    expect(await stateOf(secondWait)).toBe("pending");
+    await vi.advanceTimersByTimeAsync(40);
+    expect(await stateOf(secondWait)).toMatchObject({
+      kind: "timeout",
+      message: expect.stringContaining("firstTokenMs"),
+    });
+    clock.dispose();
+  });
+
   it("leaves no timer behind once disposed", () => {
     const clock = new CallClock(
       "p",
