@@ -14,6 +14,7 @@ import type { ChatRequest, Provider } from "../../src/providers/provider.js";
 import { ProviderError } from "../../src/providers/provider-error.js";
 import { freePort } from "../support/free-port.js";
 import { RouteFakeProvider, routeError } from "./routing/route-fake-provider.js";
+import { providerErrorOf } from "../support/provider-error-of.js";
 
 function configOf(rateLimiting: Record<string, unknown> = {}) {
   return parseConfigObject(
@@ -77,16 +78,6 @@ function inFlight(
 /** Waits, a turn of the event loop at a time, until `done()` holds. */
 async function until(done: () => boolean): Promise<void> {
   while (!done()) await new Promise((resolve) => setImmediate(resolve));
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ProviderError) return error;
-    throw error;
-  }
-  throw new Error("expected a failure");
 }
 
 const pipelines: ComposedPipeline[] = [];
@@ -172,7 +163,7 @@ describe("composePipeline: targets", () => {
     expect(await outcomeOf(pipeline, "a")).toBe("unavailable");
     expect(changes).toEqual(["p gpt-4o closed->open"]);
     // Model b's calls go to the same target: its circuit is open for them too.
-    const refused = await errorOf(
+    const refused = await providerErrorOf(
       pipeline.router.resolve("b").provider.chat({ ...request, model: "b" }, new AbortController().signal, contextOf()),
     );
     expect(refused.kind).toBe("circuit_open");

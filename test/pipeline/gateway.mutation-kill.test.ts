@@ -18,12 +18,13 @@ import { createRateLimitStore } from "../../src/pipeline/rate-limit/rate-limit-s
 import { TokenEstimator } from "../../src/pipeline/rate-limit/tokens/token-estimator.js";
 import { CallTrace } from "../../src/providers/call-context.js";
 import type { Provider, StreamPart } from "../../src/providers/provider.js";
-import { ProviderError } from "../../src/providers/provider-error.js";
+import type { ProviderError } from "../../src/providers/provider-error.js";
 import { BudgetBook } from "../../src/usage/budget-book.js";
 import { CostControl } from "../../src/usage/cost-control.js";
 import type { LedgerRecord } from "../../src/usage/ledger-record.js";
 import { PriceTable } from "../../src/usage/price-table.js";
 import { RouteFakeProvider, routeError } from "./routing/route-fake-provider.js";
+import { providerErrorOf } from "../support/provider-error-of.js";
 
 function keyOf(fields: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
   return {
@@ -94,7 +95,7 @@ function callOf(key?: ApiKeyRecord): GatewayCall {
 /** A chat stream of model "m" read until it fails: the texts delivered and the error. */
 async function failedStream(gateway: Gateway): Promise<{ texts: string[]; error: ProviderError }> {
   const texts: string[] = [];
-  const error = await failureOf(
+  const error = await providerErrorOf(
     (async () => {
       const request = { messages: [{ role: "user" as const, content: "hi" }] };
       for await (const part of gateway.streamChat("m", request, callOf(), gatewayParts))
@@ -102,16 +103,6 @@ async function failedStream(gateway: Gateway): Promise<{ texts: string[]; error:
     })(),
   );
   return { texts, error };
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ProviderError) return error;
-    throw error;
-  }
-  throw new Error("expected a failure");
 }
 
 describe("Gateway: the ledger's operation", () => {
@@ -181,7 +172,7 @@ describe("Gateway: a request's ending", () => {
 describe("Gateway: client keys", () => {
   it("refuses a key a model it may not use, as permission_denied from the gateway itself", async () => {
     const s = setup();
-    const error = await failureOf(
+    const error = await providerErrorOf(
       s.gateway.chat("m", { messages: [{ role: "user", content: "hi" }] }, callOf(keyOf({ models: ["other"] }))),
     );
     expect(error).toMatchObject({
@@ -196,7 +187,7 @@ describe("Gateway: client keys", () => {
     const key = keyOf({ tokensPerMinute: 12 });
     const request = { messages: [{ role: "user" as const, content: "hi" }] };
     await s.gateway.chat("m", request, callOf(key));
-    const error = await failureOf(s.gateway.chat("m", request, callOf(key)));
+    const error = await providerErrorOf(s.gateway.chat("m", request, callOf(key)));
     expect(error.kind).toBe("queue_full");
   });
 });
