@@ -55,9 +55,7 @@ function contextOf(clientId = ""): CallContext {
 /** The answer's text, or the error's kind. */
 async function outcomeOf(pipeline: ComposedPipeline, model: string, chat: Partial<ChatRequest> = {}, clientId = "") {
   const route = pipeline.router.resolve(model).provider;
-  // (async () => …): a policy may refuse a call by throwing before its promise exists.
-  return (async () =>
-    route.chat({ ...request, model, ...chat }, new AbortController().signal, contextOf(clientId)))().then(
+  return route.chat({ ...request, model, ...chat }, new AbortController().signal, contextOf(clientId)).then(
     (answer) => answer.text,
     (error: unknown) => (error instanceof ProviderError ? error.kind : `not a ProviderError: ${String(error)}`),
   );
@@ -258,6 +256,11 @@ describe("composePipeline: output limits", () => {
     );
     expect(await outcomeOf(pipeline, "m", { maxTokens: 21 })).toBe("invalid_request");
     expect(await outcomeOf(pipeline, "m", { maxTokens: 20 })).toBe("answer from p");
+    expect(p.calls).toHaveLength(1);
+    // A stream is refused at its first read, as a Provider's stream fails, not by a throw from the call.
+    const route = pipeline.router.resolve("m").provider;
+    const refused = route.streamChat({ ...request, model: "m", maxTokens: 21 }, new AbortController().signal);
+    expect((await providerErrorOf(refused)).kind).toBe("invalid_request");
     expect(p.calls).toHaveLength(1);
   });
 

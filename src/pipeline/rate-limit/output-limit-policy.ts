@@ -1,5 +1,5 @@
 import { ProviderError } from "../../providers/provider-error.js";
-import type { Provider } from "../../providers/provider.js";
+import type { Provider, StreamPart } from "../../providers/provider.js";
 import { type PolicyCall, providerPolicy } from "../provider-policy.js";
 
 /**
@@ -10,11 +10,11 @@ import { type PolicyCall, providerPolicy } from "../provider-policy.js";
  */
 export function withOutputLimit(route: Provider, routeName: string, maxOutputTokens: number | undefined): Provider {
   if (maxOutputTokens === undefined) return route;
-  const check = (call: PolicyCall): void => {
-    if (call.operation === "embeddings") return;
+  const refusal = (call: PolicyCall): ProviderError | undefined => {
+    if (call.operation === "embeddings") return undefined;
     const asked = call.request.maxTokens;
-    if (asked === undefined || asked <= maxOutputTokens) return;
-    throw new ProviderError({
+    if (asked === undefined || asked <= maxOutputTokens) return undefined;
+    return new ProviderError({
       kind: "invalid_request",
       provider: "",
       message:
@@ -22,14 +22,21 @@ export function withOutputLimit(route: Provider, routeName: string, maxOutputTok
         `${routeName}'s targets can return (their maxOutputTokens)`,
     });
   };
+  // Refused as a Provider fails: a rejected promise, or a stream whose first read fails (never a throw from the
+  // call itself), and without a layer around the stream it lets through.
   return providerPolicy(route, {
     unary(call, signal, context, invoke) {
-      check(call);
-      return invoke(signal, context);
+      const refused = refusal(call);
+      return refused === undefined ? invoke(signal, context) : Promise.reject(refused);
     },
     stream(call, signal, context, open) {
-      check(call);
-      return open(signal, context);
+      const refused = refusal(call);
+      return refused === undefined ? open(signal, context) : failingStream(refused);
     },
   });
+}
+
+/** A stream whose first read fails with `error`. */
+function failingStream(error: ProviderError): AsyncIterable<StreamPart> {
+  return { [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(error) }) };
 }
