@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { createOpenAICompatibleProvider } from "../../src/providers/openai-compatible/create-openai-compatible-provider.js";
 import { jsonHeaders, startScriptedServer } from "../support/scripted-server.js";
 import { openAITestConfig } from "./openai/openai-test-config.js";
+import { chatCompletionBody } from "./openai/scripted-openai-provider.js";
 
 // Kill tests for src/providers/sdk-client-options.ts (mutation testing, see docs/testing.md): the SDKs' own
 // logging stays off even when the environment asks for it, because at OPENAI_LOG=debug the SDK writes every
@@ -24,14 +25,7 @@ describe("sdkClientOptions: the SDK's logging", () => {
     const server = await startScriptedServer({
       status: 200,
       headers: jsonHeaders,
-      body: JSON.stringify({
-        id: "chatcmpl-1",
-        object: "chat.completion",
-        created: 1,
-        model: "gpt-test",
-        choices: [{ index: 0, message: { role: "assistant", content: "Hello" }, finish_reason: "stop" }],
-        usage: { prompt_tokens: 2, completion_tokens: 1, total_tokens: 3 },
-      }),
+      body: chatCompletionBody(),
     });
     try {
       const provider = createOpenAICompatibleProvider(openAITestConfig("openai-compatible", `${server.url}/v1`));

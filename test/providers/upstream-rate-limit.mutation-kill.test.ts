@@ -6,7 +6,7 @@ import type { UpstreamRateLimit } from "../../src/providers/upstream-rate-limit.
 import { jsonHeaders, startScriptedServer } from "../support/scripted-server.js";
 import { anthropicTestConfig } from "./anthropic/anthropic-test-config.js";
 import { openAITestConfig } from "./openai/openai-test-config.js";
-import { chatRequest } from "./openai/scripted-openai-provider.js";
+import { chatRequest, chatCompletionBody } from "./openai/scripted-openai-provider.js";
 
 // Kill tests for src/providers/upstream-rate-limit.ts (mutation testing, see docs/testing.md): Anthropic's
 // reset times are RFC 3339 timestamps, and one that is not a date must be left out, not read as a time;
@@ -59,14 +59,7 @@ async function openAIRateLimitWith(headers: Record<string, string>): Promise<Ups
   const server = await startScriptedServer({
     status: 200,
     headers: { ...jsonHeaders, ...headers },
-    body: JSON.stringify({
-      id: "chatcmpl-r1",
-      object: "chat.completion",
-      created: 1,
-      model: "gpt-test",
-      choices: [{ index: 0, message: { role: "assistant", content: "Hello" }, finish_reason: "stop" }],
-      usage: { prompt_tokens: 2, completion_tokens: 1, total_tokens: 3 },
-    }),
+    body: chatCompletionBody({ id: "chatcmpl-r1" }),
   });
   try {
     const provider = createOpenAIProvider(openAITestConfig("openai", `${server.url}/v1`));

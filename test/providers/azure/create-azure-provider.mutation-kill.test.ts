@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createAzureProvider } from "../../../src/providers/azure/create-azure-provider.js";
 import { jsonHeaders, startScriptedServer } from "../../support/scripted-server.js";
 import { openAITestConfig } from "../openai/openai-test-config.js";
+import { chatCompletionBody } from "../openai/scripted-openai-provider.js";
 
 // Kill tests for src/providers/azure/create-azure-provider.ts (mutation testing, see docs/testing.md).
 
@@ -16,14 +17,7 @@ describe("createAzureProvider", () => {
 });
 
 function chatAnswer(): string {
-  return JSON.stringify({
-    id: "chatcmpl-1",
-    object: "chat.completion",
-    created: 1,
-    model: "gpt-4o",
-    choices: [{ index: 0, message: { role: "assistant", content: "Hello" }, finish_reason: "stop" }],
-    usage: { prompt_tokens: 2, completion_tokens: 1, total_tokens: 3 },
-  });
+  return chatCompletionBody({ model: "gpt-4o" });
 }
 
 describe("createAzureProvider: the resource endpoint", () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createOpenAICompatibleProvider } from "../../../src/providers/openai-compatible/create-openai-compatible-provider.js";
 import { jsonHeaders, startScriptedServer } from "../../support/scripted-server.js";
 import { openAITestConfig } from "../openai/openai-test-config.js";
-import { chatRequest } from "../openai/scripted-openai-provider.js";
+import { chatRequest, chatCompletionBody } from "../openai/scripted-openai-provider.js";
 
 // Kill tests for src/providers/openai-compatible/create-openai-compatible-provider.ts (mutation testing, see
 // docs/testing.md).
@@ -20,14 +20,7 @@ describe("createOpenAICompatibleProvider", () => {
     const server = await startScriptedServer({
       status: 200,
       headers: jsonHeaders,
-      body: JSON.stringify({
-        id: "chatcmpl-1",
-        object: "chat.completion",
-        created: 1,
-        model: "gpt-test",
-        choices: [{ index: 0, message: { role: "assistant", content: "Hello" }, finish_reason: "stop" }],
-        usage: { prompt_tokens: 2, completion_tokens: 1, total_tokens: 3 },
-      }),
+      body: chatCompletionBody(),
     });
     try {
       const config = openAITestConfig("openai-compatible", `${server.url}/v1`, {

@@ -7,6 +7,7 @@ import { providerErrorOf } from "../../support/provider-error-of.js";
 import { jsonHeaders, sseHeaders, startScriptedServer } from "../../support/scripted-server.js";
 import { openAISse } from "../../support/sse-framing.js";
 import { openAITestConfig } from "./openai-test-config.js";
+import { chatCompletionBody } from "./scripted-openai-provider.js";
 
 // Kill tests for src/providers/openai/openai-provider.ts (mutation testing, see docs/testing.md): the legacy
 // completions endpoint gets the call's signal and the context's response-headers listener, as chat does; every
@@ -108,14 +109,7 @@ describe("OpenAIProvider completions: the call context", () => {
 });
 
 function chatAnswer(): string {
-  return JSON.stringify({
-    id: "chatcmpl-1",
-    object: "chat.completion",
-    created: 1,
-    model: "gpt-test",
-    choices: [{ index: 0, message: { role: "assistant", content: "Hello" }, finish_reason: "stop" }],
-    usage: { prompt_tokens: 2, completion_tokens: 1, total_tokens: 3 },
-  });
+  return chatCompletionBody();
 }
 
 // Without pipeline time limits, the attempt policy hands the RPC's own signal to every attempt of the call

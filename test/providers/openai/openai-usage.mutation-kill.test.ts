@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createOpenAIProvider } from "../../../src/providers/openai/create-openai-provider.js";
 import { jsonHeaders, startScriptedServer } from "../../support/scripted-server.js";
 import { openAITestConfig } from "./openai-test-config.js";
-import { chatRequest } from "./scripted-openai-provider.js";
+import { chatRequest, chatCompletionBody } from "./scripted-openai-provider.js";
 
 // Kill tests for src/providers/openai/openai-usage.ts (mutation testing, see docs/testing.md).
 
@@ -11,14 +11,7 @@ describe("openAIUsage: an answer whose usage has no total", () => {
     const server = await startScriptedServer({
       status: 200,
       headers: jsonHeaders,
-      body: JSON.stringify({
-        id: "chatcmpl-1",
-        object: "chat.completion",
-        created: 1,
-        model: "gpt-test",
-        choices: [{ index: 0, message: { role: "assistant", content: "Hello" }, finish_reason: "stop" }],
-        usage: { prompt_tokens: 5, completion_tokens: 3 },
-      }),
+      body: chatCompletionBody({ usage: { prompt_tokens: 5, completion_tokens: 3 } }),
     });
     try {
       const provider = createOpenAIProvider(openAITestConfig("openai", `${server.url}/v1`));
@@ -36,14 +29,7 @@ describe("openAIUsage: an answer whose usage is null", () => {
     const server = await startScriptedServer({
       status: 200,
       headers: jsonHeaders,
-      body: JSON.stringify({
-        id: "chatcmpl-2",
-        object: "chat.completion",
-        created: 1,
-        model: "gpt-test",
-        choices: [{ index: 0, message: { role: "assistant", content: "Hello" }, finish_reason: "stop" }],
-        usage: null,
-      }),
+      body: chatCompletionBody({ id: "chatcmpl-2", usage: null }),
     });
     try {
       const provider = createOpenAIProvider(openAITestConfig("openai", `${server.url}/v1`));

@@ -33,3 +33,19 @@ export function scriptedOpenAIProvider(): {
 export function chunk(choices: unknown[], usage: unknown = null): Record<string, unknown> {
   return { id: "chatcmpl-9", object: "chat.completion.chunk", created: 1, model: "gpt-test-1", choices, usage };
 }
+
+/**
+ * A chat.completion answer's JSON body: "Hello" from gpt-test with usage 2 + 1, each field replaceable (an
+ * `id`, another `model`, a `usage` without a total or null).
+ */
+export function chatCompletionBody(fields: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    id: "chatcmpl-1",
+    object: "chat.completion",
+    created: 1,
+    model: "gpt-test",
+    choices: [{ index: 0, message: { role: "assistant", content: "Hello" }, finish_reason: "stop" }],
+    usage: { prompt_tokens: 2, completion_tokens: 1, total_tokens: 3 },
+    ...fields,
+  });
+}
