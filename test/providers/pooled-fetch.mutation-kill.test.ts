@@ -3,6 +3,7 @@ import { Agent } from "undici";
 import { describe, expect, it } from "vitest";
 import { pooledFetch } from "../../src/providers/pooled-fetch.js";
 import { jsonHeaders, startScriptedServer } from "../support/scripted-server.js";
+import { listenOnLoopback } from "../support/loopback-server.js";
 
 // Kill tests for src/providers/pooled-fetch.ts (mutation testing, see docs/testing.md).
 
@@ -24,17 +25,7 @@ async function startEchoServer(): Promise<{ url: string; close(): Promise<void> 
       res.end(JSON.stringify(echo));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("echo server has no TCP address");
-  return {
-    url: `http://127.0.0.1:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
-  };
+  return listenOnLoopback(server, "echo server");
 }
 
 /** The values of the header lines named `name` (case-insensitive), one per line received. */

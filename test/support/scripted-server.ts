@@ -1,4 +1,5 @@
 import { createServer, type IncomingHttpHeaders } from "node:http";
+import { listenOnLoopback } from "./loopback-server.js";
 
 /** One canned HTTP answer. */
 export interface ScriptedResponse {
@@ -40,18 +41,7 @@ export async function startScriptedServer(response: ScriptedResponse): Promise<S
       res.end(response.body);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("scripted server has no TCP address");
-  return {
-    url: `http://127.0.0.1:${address.port}`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
-  };
+  return { ...(await listenOnLoopback(server, "scripted server")), requests };
 }
 
 /** Headers of a server-sent-event answer. */
