@@ -12,9 +12,14 @@ import { chatRequest } from "./openai/scripted-openai-provider.js";
 // rate-limit reset time; a `retry-after-ms` of 0 or below 0.
 
 async function rateLimitedWith(retryAfter: string): Promise<number | undefined> {
+  return rateLimitedWithHeaders({ "retry-after": retryAfter });
+}
+
+/** The retry delay an OpenAI adapter takes from a 429 answer with `headers`. */
+async function rateLimitedWithHeaders(headers: Record<string, string>): Promise<number | undefined> {
   const server = await startScriptedServer({
     status: 429,
-    headers: { ...jsonHeaders, "retry-after": retryAfter },
+    headers: { ...jsonHeaders, ...headers },
     body: JSON.stringify({ error: { message: "Rate limit reached", type: "requests", code: "rate_limit_exceeded" } }),
   });
   try {
@@ -75,22 +80,6 @@ describe("retryAfterMs from Anthropic's rate-limit reset times", () => {
 });
 
 describe("retryAfterMs from retry-after-ms", () => {
-  async function rateLimitedWithHeaders(headers: Record<string, string>): Promise<number | undefined> {
-    const server = await startScriptedServer({
-      status: 429,
-      headers: { ...jsonHeaders, ...headers },
-      body: JSON.stringify({ error: { message: "Rate limit reached", type: "requests", code: "rate_limit_exceeded" } }),
-    });
-    try {
-      const provider = createOpenAIProvider(openAITestConfig("openai", `${server.url}/v1`));
-      const error = await providerErrorOf(provider.chat(chatRequest, new AbortController().signal));
-      expect(error.kind).toBe("rate_limited");
-      return error.retryAfterMs;
-    } finally {
-      await server.close();
-    }
-  }
-
   it("takes a retry-after-ms of 0 as it is: no wait, not the retry-after's", async () => {
     expect(await rateLimitedWithHeaders({ "retry-after-ms": "0", "retry-after": "5" })).toBe(0);
   });
