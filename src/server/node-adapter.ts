@@ -21,6 +21,7 @@ import type { PendingRequestBytes } from "./pending-request-bytes.js";
 import { limitRequestSize, type RequestLimit } from "./request-size-limit.js";
 import { reclassifyUndecodable } from "./undecodable-request.js";
 import { wireStatus } from "./wire-status.js";
+import { gatewayNow as now } from "../telemetry/gateway-clock.js";
 
 /** A call no interceptor saw to its end, as the adapter observed it on the wire. */
 export interface UnseenCall {
@@ -56,8 +57,6 @@ export interface NodeAdapterOptions extends ConnectRouterOptions {
 
 type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
 type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
-
-const now = (): number => performance.timeOrigin + performance.now();
 
 /**
  * The gateway's Node request handler over connect-es's universal handlers (what connectNodeAdapter does, plus

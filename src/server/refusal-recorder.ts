@@ -10,12 +10,12 @@ import { codeForKind } from "./error-codes.js";
 import type { UnseenCall } from "./node-adapter.js";
 import { withTail } from "./stream-tail.js";
 import { requestIdKey } from "./request-id-interceptor.js";
+import { gatewayNow as now } from "../telemetry/gateway-clock.js";
 
 /** Set by the request observer once it has recorded a call (its log line, counts and spans). */
 export const requestRecordedKey = createContextKey<boolean>(false, { description: "the call was recorded" });
 
 const healthService = "grpc.health.v1.Health";
-const now = (): number => performance.timeOrigin + performance.now();
 
 function kindOf(error: ConnectError): ProviderErrorKind | undefined {
   const kind = error.findDetails(ErrorDetailSchema)[0]?.kind;

@@ -7,8 +7,7 @@ import { rpcSpanKey } from "../telemetry/rpc-span-key.js";
 import type { Telemetry } from "../telemetry/telemetry.js";
 import { statusOf } from "./error-codes.js";
 import { requestRecordedKey } from "./refusal-recorder.js";
-
-const now = (): number => performance.timeOrigin + performance.now();
+import { gatewayNow as now } from "../telemetry/gateway-clock.js";
 
 /** What the observer needs to know of one RPC besides its outcome. */
 export interface ObservedRequest {

@@ -17,6 +17,7 @@ import {
   ATTR_RPC_STATUS_CODE,
   ATTR_RPC_SYSTEM_NAME,
 } from "@opentelemetry/semantic-conventions";
+import { gatewayNow } from "./gateway-clock.js";
 import { grpcStatus } from "./grpc-status.js";
 import { withTail } from "../server/stream-tail.js";
 import { rpcSpanKey } from "./rpc-span-key.js";
@@ -85,6 +86,8 @@ function startRpcSpan(tracer: Tracer, request: UnaryRequest | StreamRequest, met
     method,
     {
       kind: SpanKind.SERVER,
+      // On the gateway's clock, as the spans under it: the SDK would anchor a root span on Date.now().
+      startTime: gatewayNow(),
       attributes: {
         [ATTR_RPC_SYSTEM_NAME]: contentType.startsWith("application/grpc") ? "grpc" : "connectrpc",
         [ATTR_RPC_METHOD]: method,
@@ -110,7 +113,7 @@ function endRpcSpan(span: Span, code: Code | 0): void {
     span.setAttribute(ATTR_ERROR_TYPE, name);
     span.setStatus({ code: SpanStatusCode.ERROR, message: name });
   }
-  span.end();
+  span.end(gatewayNow());
 }
 
 function setTraceHeaders(headers: Headers, span: Span): void {

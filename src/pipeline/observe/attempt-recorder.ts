@@ -3,8 +3,7 @@ import type { Provider } from "../../providers/provider.js";
 import { ProviderError } from "../../providers/provider-error.js";
 import { attemptPolicy, type AttemptHook } from "../attempt-policy.js";
 import type { PolicyCall } from "../provider-policy.js";
-
-const now = (): number => performance.timeOrigin + performance.now();
+import { gatewayNow as now } from "../../telemetry/gateway-clock.js";
 
 /** A call's error as an attempt records it. */
 function errorOf(error: unknown): AttemptRecord["error"] {
